@@ -1,0 +1,39 @@
+# Deflect — `make demo` sets up, builds and serves the demo; `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup build demo test lint typecheck eval-demo clean
+
+setup: $(STAMP)
+
+# torch first, pinned to the local CPU wheel: any other spec pulls gigabytes of CUDA packages.
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+build: setup
+	$(BIN)/deflect train --data data/demo --out models/demo
+	$(BIN)/deflect index --articles data/demo/articles --model models/demo --out indexes/demo
+
+demo: build
+	$(BIN)/deflect serve --model models/demo --index indexes/demo
+
+eval-demo: build
+	$(BIN)/deflect eval --model models/demo --data data/demo --split test --output evaluation/results/demo_intents.json
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy deflect data training retrieval serving evaluation
+
+clean:
+	rm -rf models indexes .pytest_cache

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+OUT_OF_SCOPE = "out_of_scope"
+LOCALES = ("ko", "en")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One customer message; `label` is an intent id, `out_of_scope`, or None when unlabelled."""
+
+    text: str
+    label: str | None = None
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class Article:
+    """A help-center article in one locale. Translations of the same article share `group_id`."""
+
+    id: str
+    title: str
+    body: str
+    locale: str
+    url: str
+    group_id: str
+    intents: tuple[str, ...] = ()
+    section: str | None = None
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True)
+class IntentLabel:
+    id: str
+    names: dict[str, str] = field(default_factory=dict)
+
+    def display_name(self, locale: str) -> str:
+        return self.names.get(locale) or self.names.get("en") or self.id.replace("_", " ").capitalize()

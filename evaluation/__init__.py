@@ -1,0 +1,1 @@
+"""Evaluators that read artifacts and return named metrics, and the benchmark scripts built from them."""

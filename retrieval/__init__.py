@@ -1,0 +1,1 @@
+"""Help-center retrieval: articles chunked, embedded and searched with FAISS."""

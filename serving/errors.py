@@ -1,0 +1,46 @@
+"""Every error leaves the API as JSON: `{"error": {"code", "message", "details": [{"field", "message"}]}}`."""
+
+from __future__ import annotations
+
+import logging
+
+from deflect.serving.schemas import ErrorBody, ErrorDetail, ErrorResponse
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+logger = logging.getLogger(__name__)
+
+
+def _response(status: int, code: str, message: str, details: list[ErrorDetail] | None = None) -> JSONResponse:
+    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details or []))
+    return JSONResponse(status_code=status, content=body.model_dump())
+
+
+def _field_path(location: tuple) -> str:
+    return ".".join(str(part) for part in location)
+
+
+async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    details = [
+        ErrorDetail(field=_field_path(item.get("loc", ())), message=item.get("msg", "")) for item in error.errors()
+    ]
+    summary = "; ".join(f"{d.field}: {d.message}" for d in details) or "invalid request"
+    return _response(422, "invalid_request", summary, details)
+
+
+async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+    return _response(error.status_code, codes.get(error.status_code, "http_error"), str(error.detail))
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _response(500, "internal_error", "An unexpected error occurred; it has been logged.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected_error)

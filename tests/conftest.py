@@ -1,0 +1,57 @@
+"""Shared fixtures: one demo model and one demo index, trained and built for real once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from deflect.data.demo import DEMO_ARTICLES, DEMO_DIR  # noqa: E402
+from deflect.retrieval.index import ArticleIndex  # noqa: E402
+from deflect.retrieval.run import run_indexing  # noqa: E402
+from deflect.training.model import IntentModel  # noqa: E402
+from deflect.training.run import run_training  # noqa: E402
+from deflect.training.trainer import TrainingArguments  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def demo_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("models") / "demo"
+    run_training(DEMO_DIR, out, TrainingArguments())
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_model(demo_model_dir: Path) -> IntentModel:
+    return IntentModel.from_pretrained(demo_model_dir)
+
+
+@pytest.fixture(scope="session")
+def demo_index_dir(tmp_path_factory: pytest.TempPathFactory, demo_model: IntentModel) -> Path:
+    out = tmp_path_factory.mktemp("indexes") / "demo"
+    run_indexing(DEMO_ARTICLES, out, demo_model.encoder.reference)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_index(demo_index_dir: Path, demo_model: IntentModel) -> ArticleIndex:
+    return ArticleIndex.load(demo_index_dir, encoder=demo_model.encoder)
+
+
+@pytest.fixture()
+def fixtures() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip("../shared/datasets is not beside the project")
+    return SHARED_DATASETS

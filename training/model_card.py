@@ -1,0 +1,57 @@
+"""The README.md of a model artifact: what it is, what it was trained on, how, and how well it did."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _percent(value: Any) -> str:
+    return f"{100 * value:.1f}%" if isinstance(value, int | float) else "–"
+
+
+def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
+    validation = metrics.get("validation", {})
+    recipe = manifest["recipe"]
+    data = manifest["data"]
+    lines = [
+        f"# Deflect intent model `{manifest['version']}`",
+        "",
+        f"Encoder: `{manifest['encoder']['reference']}` ({manifest['encoder']['dim']}-dim, frozen). "
+        f"Recipe: {recipe['name']} — {recipe['head']}, C={recipe['C']}.",
+        "",
+        "## Data",
+        f"- Source: `{data['source']}` (fingerprint `{data['fingerprint'][:12]}`)",
+        f"- {data['examples']} examples, {data['intents']} intents, {data['out_of_scope_examples']} out-of-scope",
+        f"- Locales: {', '.join(f'{k}: {v}' for k, v in sorted(data['locales'].items()))}",
+        "",
+        "## Validation",
+        f"{recipe['validation']}.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| accuracy before rejection | {_percent(validation.get('accuracy_before_rejection'))} |",
+        f"| in-scope accuracy (rejections count as wrong) | {_percent(validation.get('in_scope_accuracy'))} |",
+        f"| out-of-scope recall | {_percent(validation.get('out_of_scope_recall'))} |",
+        f"| ECE before / after calibration | {_percent(validation.get('ece_before_calibration'))} / "
+        f"{_percent(validation.get('ece'))} |",
+        f"| bot answers at the answer threshold: rate / precision | {_percent(validation.get('answer_rate'))} / "
+        f"{_percent(validation.get('answer_precision'))} |",
+        "",
+        "## Operating points",
+        f"- Temperature: {manifest['calibration']['temperature']:.3f} ({manifest['calibration']['method']})",
+        f"- Out-of-scope threshold: {manifest['out_of_scope']['threshold']:.4f} on the "
+        f"{manifest['out_of_scope']['score']}; objective: {manifest['out_of_scope']['objective']}",
+        f"- Answer threshold: {manifest['answer']['threshold']:.4f}; objective: {manifest['answer']['objective']}",
+        "",
+        "## Use",
+        "```python",
+        "from deflect.training.model import IntentModel",
+        "model = IntentModel.from_pretrained('path/to/this/folder')",
+        "model.predict(['택배가 어디에 있나요?'])",
+        "```",
+        "",
+        f"Trained in {manifest['training_seconds']} s with Deflect {manifest['deflect_version']} "
+        f"on {manifest['created_at']}.",
+        "",
+    ]
+    return "\n".join(lines)
