@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,9 @@ class Settings(BaseSettings):
 
     fallback_locale: str = Field("en", description="Locale when a message has no letters to detect one from")
     suggestions: int = Field(3, ge=1, le=10, description="Articles returned per suggestion")
+    search_mode: Literal["hybrid", "dense", "lexical"] = Field("hybrid", description="Article retrieval mode")
+    fusion: Literal["weighted", "rrf"] = Field("weighted", description="How dense and BM25 rankings combine")
+    lexical_weight: float = Field(0.05, ge=0.0, description="Weighted fusion: BM25 share (normalised)")
     intent_boost: float = Field(
         0.1, ge=0.0, description="Score added to articles linked to the predicted intent, × its probability"
     )

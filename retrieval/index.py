@@ -1,4 +1,5 @@
-"""A FAISS index over article chunks, folded back into articles at search time, saved as a versioned folder."""
+"""Hybrid article search: FAISS over chunk embeddings plus BM25 over chunk tokens, folded into articles and fused,
+saved as one versioned folder."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import faiss
 import numpy as np
 from deflect.data.records import Article
 from deflect.retrieval.chunking import Chunk, chunk_article
+from deflect.retrieval.lexical import LexicalIndex
+from deflect.retrieval.search import Candidate, SearchOptions, fuse
 from deflect.training.artifact import (
     MANIFEST,
     ArtifactError,
@@ -25,7 +28,7 @@ from deflect.training.artifact import (
 from deflect.training.encoders import Encoder
 
 INDEX_FORMAT = "deflect-article-index"
-INDEX_FORMAT_VERSION = 1
+INDEX_FORMAT_VERSION = 2
 VECTORS_FILE = "vectors.faiss"
 ARTICLES_FILE = "articles.jsonl"
 CHUNKS_FILE = "chunks.jsonl"
@@ -63,12 +66,14 @@ class ArticleIndex:
         articles: list[Article],
         chunks: list[Chunk],
         vectors: faiss.Index,
+        lexical: LexicalIndex,
         manifest: dict[str, Any],
     ):
         self.encoder = encoder
         self.articles = {article.id: article for article in articles}
         self.chunks = chunks
         self.vectors = vectors
+        self.lexical = lexical
         self.manifest = manifest
         self.locales = frozenset(article.locale for article in articles)
         self._leads: dict[str, str] = {}  # each article's first passage, shown when only its title matched
@@ -95,27 +100,29 @@ class ArticleIndex:
         chunking = chunking or ChunkingSettings()
         chunks = [c for a in articles for c in chunk_article(a, chunking.max_chars, chunking.overlap_chars)]
         titles = {article.id: article.title for article in articles}
-        embeddings = encoder.encode(
-            [c.embedding_text(titles[c.article_id]) for c in chunks], "passage", show_progress=True
-        )
+        texts = [c.embedding_text(titles[c.article_id]) for c in chunks]
+        embeddings = encoder.encode(texts, "passage", show_progress=True)
         vectors = faiss.IndexFlatIP(encoder.dim)
         vectors.add(embeddings)
+        lexical = LexicalIndex.build(texts)
         fingerprint = articles_fingerprint(articles, encoder.reference, chunking)
         manifest = {
             **manifest_header(INDEX_FORMAT, INDEX_FORMAT_VERSION, fingerprint, encoder),
             "source": source,
             "index_type": "flat-inner-product",
+            "lexical": "BM25 (bm25s) over Kiwi morphemes and stemmed English words",
             "chunking": asdict(chunking),
             "articles": len(articles),
             "chunks": len(chunks),
             "locales": dict(Counter(article.locale for article in articles)),
         }
-        return cls(encoder, articles, chunks, vectors, manifest)
+        return cls(encoder, articles, chunks, vectors, lexical, manifest)
 
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         faiss.write_index(self.vectors, str(folder / VECTORS_FILE))
+        self.lexical.save(folder)
         _write_jsonl(folder / ARTICLES_FILE, [asdict(a) for a in self.articles.values()])
         _write_jsonl(folder / CHUNKS_FILE, [asdict(c) for c in self.chunks])
         write_json(folder / MANIFEST, self.manifest)
@@ -129,50 +136,93 @@ class ArticleIndex:
             vectors = faiss.read_index(str(folder / VECTORS_FILE))
             articles = [_article(row) for row in _read_jsonl(folder / ARTICLES_FILE)]
             chunks = [Chunk(**row) for row in _read_jsonl(folder / CHUNKS_FILE)]
+            lexical = LexicalIndex.load(folder, len(chunks))
         except (OSError, RuntimeError, ValueError, TypeError) as error:
             raise ArtifactError(f"{folder}: incomplete index ({error})") from None
         if vectors.ntotal != len(chunks):
             raise ArtifactError(f"{folder}: {vectors.ntotal} vectors but {len(chunks)} chunks")
-        return cls(encoder, articles, chunks, vectors, manifest)
+        return cls(encoder, articles, chunks, vectors, lexical, manifest)
 
     def search(
         self,
+        text: str,
         query_vector: np.ndarray,
         k: int = 3,
         *,
         locale: str | None = None,
+        fallback_locale: str | None = None,
         intent_scores: Mapping[str, float] | None = None,
-        intent_boost: float = 0.0,
+        options: SearchOptions | None = None,
     ) -> list[ArticleHit]:
-        """Best articles for one query vector. Articles in `locale` only, unless none exist in it; articles linked
-        to the predicted intents gain `intent_boost` × the intent's probability."""
-        if self.vectors.ntotal == 0:
+        """The best `k` articles for a query, in `locale` (else `fallback_locale`, else any) — plus, when no article
+        in that locale is linked to the predicted intent but one in another locale is, that one too."""
+        options = options or SearchOptions()
+        candidates = self._candidates(text, query_vector, intent_scores or {}, options)
+        if not candidates:
             return []
-        chunk_count = min(self.vectors.ntotal, max(64, 20 * k))
-        scores, rows = self.vectors.search(np.atleast_2d(query_vector).astype(np.float32), chunk_count)
-        wanted_locale = locale if locale in self.locales else None
-        best: dict[str, tuple[float, Chunk]] = {}
-        for score, row in zip(scores[0], rows[0], strict=True):
-            if row < 0:
-                continue
-            chunk = self.chunks[row]
-            article = self.articles[chunk.article_id]
-            if wanted_locale and article.locale != wanted_locale:
-                continue
-            if chunk.article_id not in best or score > best[chunk.article_id][0]:
-                best[chunk.article_id] = (float(score), chunk)
-        hits = []
-        for article_id, (score, chunk) in best.items():
-            article = self.articles[article_id]
-            if intent_scores and intent_boost:
-                score += intent_boost * max((intent_scores.get(i, 0.0) for i in article.intents), default=0.0)
-            passage = _plain(self._leads.get(article_id, chunk.text) if self._is_title(chunk) else chunk.text)
-            hits.append(ArticleHit(article, score, _snippet(passage), passage))
-        hits.sort(key=lambda hit: -hit.score)
-        return hits[:k]
+        fuse(candidates, options)
+        ranked = sorted(candidates, key=lambda article_id: -candidates[article_id].fused)
+        allowed = self._allowed_locales(locale, fallback_locale)
+        chosen = [a for a in ranked if self.articles[a].locale in allowed][:k]
+        if intent_scores and options.intent_boost > 0:
+            top_intent = max(intent_scores, key=lambda intent: intent_scores[intent])
+            if not any(top_intent in self.articles[a].intents for a in chosen):
+                elsewhere = [a for a in ranked if top_intent in self.articles[a].intents]
+                if elsewhere:
+                    chosen = [*chosen[: k - 1], elsewhere[0]]
+        return [self._hit(article_id, candidates[article_id]) for article_id in chosen]
+
+    def _allowed_locales(self, locale: str | None, fallback_locale: str | None) -> frozenset[str]:
+        for wanted in (locale, fallback_locale):
+            if wanted is not None and wanted in self.locales:
+                return frozenset({wanted})
+        return self.locales
+
+    def _candidates(
+        self, text: str, query_vector: np.ndarray, intent_scores: Mapping[str, float], options: SearchOptions
+    ) -> dict[str, Candidate]:
+        candidates: dict[str, Candidate] = {}
+        count = min(self.vectors.ntotal, options.candidates)
+        if count == 0:
+            return candidates
+        if options.mode != "lexical":
+            scores, rows = self.vectors.search(np.atleast_2d(query_vector).astype(np.float32), count)
+            for score, row in zip(scores[0], rows[0], strict=True):
+                if row < 0:
+                    continue
+                candidate = candidates.setdefault(self.chunks[row].article_id, Candidate())
+                if candidate.dense is None or score > candidate.dense:
+                    candidate.dense, candidate.dense_row = float(score), int(row)
+        if options.mode != "dense":
+            lexical_scores = self.lexical.scores(text)
+            top = (
+                np.argpartition(-lexical_scores, count - 1)[:count] if count < len(lexical_scores) else np.arange(count)
+            )
+            for row in top:
+                score = float(lexical_scores[row])
+                if score <= 0:
+                    continue
+                candidate = candidates.setdefault(self.chunks[row].article_id, Candidate())
+                if candidate.lexical is None or score > candidate.lexical:
+                    candidate.lexical, candidate.lexical_row = score, int(row)
+        if intent_scores:
+            for article_id, article in self.articles.items():
+                linked = max((intent_scores.get(intent, 0.0) for intent in article.intents), default=0.0)
+                if linked > 0:
+                    candidates.setdefault(article_id, Candidate()).intent = linked
+        return candidates
+
+    def _hit(self, article_id: str, candidate: Candidate) -> ArticleHit:
+        article = self.articles[article_id]
+        row = candidate.best_row
+        chunk_text = self._leads.get(article_id, article.title) if row is None else self.chunks[row].text
+        if row is not None and self._is_title(self.chunks[row]):
+            chunk_text = self._leads.get(article_id, chunk_text)
+        passage = _plain(chunk_text)
+        return ArticleHit(article, candidate.fused, _snippet(passage), passage)
 
     def search_text(self, text: str, k: int = 3, **options: Any) -> list[ArticleHit]:
-        return self.search(self.encoder.encode([text], "query")[0], k, **options)
+        return self.search(text, self.encoder.encode([text], "query")[0], k, **options)
 
 
 def _plain(markdown: str) -> str:

@@ -6,6 +6,7 @@ import threading
 
 from deflect.data.text import detect_locale, normalize_text
 from deflect.retrieval.index import ArticleIndex
+from deflect.retrieval.search import SearchOptions
 from deflect.serving.policy import Decision, DecisionPolicy
 from deflect.serving.schemas import ArticleSuggestion, BotAnswer, IntentScore, SuggestResponse
 from deflect.training.model import IntentModel
@@ -25,6 +26,12 @@ class Suggester:
             out_of_scope_threshold=model.out_of_scope_threshold,
             handoff_intents=frozenset(settings.handoff_intents),
         )
+        self.search_options = SearchOptions(
+            mode=settings.search_mode,
+            fusion=settings.fusion,
+            lexical_weight=settings.lexical_weight,
+            intent_boost=settings.intent_boost,
+        )
         self._encoder_lock = threading.Lock()  # the encoders are not documented as thread-safe
 
     @classmethod
@@ -41,11 +48,13 @@ class Suggester:
             vector = self.model.encode([text])[0]
         prediction = self.model.predict_encoded([text], vector)[0]
         hits = self.index.search(
+            text,
             vector,
             self.settings.suggestions,
             locale=locale,
+            fallback_locale=self.settings.fallback_locale,
             intent_scores=None if prediction.out_of_scope else dict(prediction.top_intents),
-            intent_boost=self.settings.intent_boost,
+            options=self.search_options,
         )
         intent_name = self.model.display_name(prediction.intent, locale)
         outcome = self.policy.decide(prediction, intent_name, hits)

@@ -8,6 +8,7 @@ import pytest
 from deflect.data.records import Article
 from deflect.retrieval.chunking import chunk_article
 from deflect.retrieval.index import ArticleIndex
+from deflect.retrieval.search import SearchOptions
 from deflect.training.artifact import ArtifactError
 from deflect.training.encoders import load_encoder
 
@@ -30,7 +31,9 @@ def test_english_query_finds_english_articles(demo_index: ArticleIndex) -> None:
 def test_intent_boost_lifts_linked_articles(demo_index: ArticleIndex) -> None:
     query = "쿠폰"
     plain = demo_index.search_text(query, k=5, locale="ko")
-    boosted = demo_index.search_text(query, k=5, locale="ko", intent_scores={"points_balance": 1.0}, intent_boost=0.2)
+    boosted = demo_index.search_text(
+        query, k=5, locale="ko", intent_scores={"points_balance": 1.0}, options=SearchOptions(intent_boost=0.2)
+    )
 
     assert "points_balance" in boosted[0].article.intents
     assert [h.article.id for h in plain] != [h.article.id for h in boosted]
