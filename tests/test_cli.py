@@ -78,3 +78,21 @@ def test_missing_model_folder_is_explained(tmp_path: Path, capsys) -> None:
 
     assert code == 2
     assert "not an artifact folder (no manifest.json)" in capsys.readouterr().err
+
+
+def test_search_writes_articles_per_query(tmp_path: Path, demo_index_dir: Path, demo_model_dir: Path) -> None:
+    source = tmp_path / "queries.csv"
+    source.write_text("text,id\n쿠폰 등록은 어디서 해요?,1\nhow do I reset my password,2\n", encoding="utf-8")
+    as_jsonl, as_csv = tmp_path / "hits.jsonl", tmp_path / "hits.csv"
+
+    for output in (as_jsonl, as_csv):
+        arguments = ["search", "--index", str(demo_index_dir), "--input", str(source), "--output", str(output)]
+        assert main([*arguments, "--k", "2", "--intent-boost", str(demo_model_dir)]) == 0
+
+    korean, english = [json.loads(line) for line in as_jsonl.read_text().splitlines()]
+    assert korean["id"] == "1" and len(korean["articles"]) == 2
+    assert korean["articles"][0]["article_id"].endswith("-ko") and "쿠폰" in korean["articles"][0]["title"]
+    assert english["articles"][0]["article_id"] == "password-reset-en"
+    assert set(english["articles"][0]) == {"article_id", "title", "score"}
+    rows = list(csv.DictReader(as_csv.open(encoding="utf-8")))
+    assert rows[1]["article_ids"].split("|")[0] == "password-reset-en" and len(rows[1]["scores"].split("|")) == 2

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import faiss
+import numpy as np
 import pytest
 from deflect.data.records import Article
 from deflect.retrieval.chunking import chunk_article
 from deflect.retrieval.index import ArticleIndex
 from deflect.retrieval.search import SearchOptions
+from deflect.retrieval.vectors import VectorIndexSettings, build_vector_index, resolve_kind
 from deflect.training.artifact import ArtifactError
 from deflect.training.encoders import load_encoder
 
@@ -65,3 +68,47 @@ def test_articles_are_chunked_along_headings_with_overlap() -> None:
     assert all(len(c.text) <= 700 for c in chunks)
     overlap = chunks[3].text.removesuffix(paragraph.strip()).strip()
     assert 0 < len(overlap) <= 120 and chunks[2].text.endswith(overlap)
+
+
+def clustered_unit_vectors(count: int, dim: int = 384, clusters: int = 50, seed: int = 0) -> np.ndarray:
+    """Embedding-like data: points spread around a few directions, not uniform noise."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((clusters, dim))
+    points = centres[rng.integers(0, clusters, count)] + 0.5 * rng.standard_normal((count, dim))
+    return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivfpq"])
+def test_approximate_indexes_agree_with_exact_search(kind: str) -> None:
+    corpus = clustered_unit_vectors(4000)
+    nearby = corpus[:100] + 0.05 * np.random.default_rng(1).standard_normal((100, 384)).astype(np.float32)
+    queries = nearby / np.linalg.norm(nearby, axis=1, keepdims=True)
+    exact = faiss.IndexFlatIP(384)
+    exact.add(corpus)
+    _, truth = exact.search(queries, 10)
+
+    index, built = build_vector_index(corpus, VectorIndexSettings(kind=kind, pq_subquantizers=16, refine_factor=16))
+    _, found = index.search(queries, 10)
+
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])
+    assert built == kind and recall >= 0.9
+
+
+def test_auto_kind_is_exact_below_the_limit_and_hnsw_above() -> None:
+    settings = VectorIndexSettings(exact_limit=1000)
+
+    assert resolve_kind(settings, 1000) == "flat"
+    assert resolve_kind(settings, 1001) == "hnsw"
+
+
+def test_an_hnsw_article_index_round_trips(tmp_path: Path, demo_index: ArticleIndex) -> None:
+    articles = [a for a in demo_index.articles.values() if a.locale == "en"][:8]
+    index = ArticleIndex.build(articles, demo_index.encoder, vector_settings=VectorIndexSettings(kind="hnsw"))
+    index.save(tmp_path / "hnsw")
+
+    reloaded = ArticleIndex.load(tmp_path / "hnsw", encoder=demo_index.encoder)
+
+    assert reloaded.manifest["index_type"] == "hnsw"
+    assert faiss.downcast_index(reloaded.vectors).hnsw.efSearch == VectorIndexSettings().hnsw_ef_search
+    title = articles[0].title
+    assert reloaded.search_text(title, k=1, locale="en")[0].article.id == articles[0].id
