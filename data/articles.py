@@ -116,10 +116,7 @@ def html_to_markdown(html: str) -> str:
             blocks.append(f"- {text}")
         else:
             blocks.append(text)
-    if not blocks:
-        text = normalize_text(soup.get_text(" "))
-        return text
-    return "\n\n".join(blocks)
+    return "\n\n".join(blocks) if blocks else normalize_text(soup.get_text(" "))
 
 
 def read_zendesk_export(path: Path) -> list[Article]:

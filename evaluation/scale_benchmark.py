@@ -14,7 +14,7 @@ import argparse
 import json
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import faiss
 import numpy as np
 from deflect.data.demo import DEMO_DIR
 from deflect.data.utterances import load_utterances
-from deflect.retrieval.vectors import VectorIndexSettings, build_vector_index
+from deflect.retrieval.vectors import VectorIndexSettings, build_vector_index, configure_search
 from deflect.training.encoders import load_encoder
 
 
@@ -47,16 +47,18 @@ def resident_bytes() -> int:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def measure(
-    kind: str, corpus: np.ndarray, queries: np.ndarray, truth: np.ndarray, k: int, query_threads: int
-) -> dict[str, Any]:
-    settings = VectorIndexSettings(kind=kind)  # type: ignore[arg-type]
-    before = resident_bytes()
-    faiss.omp_set_num_threads(os.cpu_count() or 1)  # building may use every core
-    started = time.perf_counter()
-    index, _ = build_vector_index(corpus, settings)
-    build_seconds = time.perf_counter() - started
-    faiss.omp_set_num_threads(query_threads)
+OPERATING_POINTS: dict[str, list[dict[str, int]]] = {
+    "flat": [{}],
+    "hnsw": [{"hnsw_ef_search": ef} for ef in (96, 192, 384)],
+    "ivfpq": [
+        {"ivf_probes": 32, "refine_factor": 8},
+        {"ivf_probes": 64, "refine_factor": 16},
+        {"ivf_probes": 128, "refine_factor": 32},
+    ],
+}
+
+
+def _query_all(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[float]]:
     latencies = []
     found = np.empty((len(queries), k), dtype=np.int64)
     for row, query in enumerate(queries):
@@ -64,19 +66,43 @@ def measure(
         _, ids = index.search(query[None, :], k)
         latencies.append(time.perf_counter() - started)
         found[row] = ids[0]
-    recall = float(np.mean([len(set(a) & set(b)) / k for a, b in zip(found, truth, strict=True)]))
-    result = {
-        "kind": kind,
-        "build_seconds": round(build_seconds, 1),
-        "index_bytes": int(faiss.serialize_index(index).nbytes),
-        "resident_growth_bytes": resident_bytes() - before,
-        "query_p50_ms": round(1000 * float(np.percentile(latencies, 50)), 3),
-        "query_p99_ms": round(1000 * float(np.percentile(latencies, 99)), 3),
-        f"recall@{k}": round(recall, 4),
-        "settings": asdict(settings),
-    }
+    return found, latencies
+
+
+def measure(
+    kind: str, corpus: np.ndarray, queries: np.ndarray, truth: np.ndarray, k: int, query_threads: int
+) -> list[dict[str, Any]]:
+    """Build once, then query at each operating point of the kind's search-time knob."""
+    settings = VectorIndexSettings(kind=kind)  # type: ignore[arg-type]
+    before = resident_bytes()
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # building may use every core
+    started = time.perf_counter()
+    index, _ = build_vector_index(corpus, settings)
+    build_seconds = time.perf_counter() - started
+    faiss.omp_set_num_threads(query_threads)
+    resident_growth = resident_bytes() - before
+    index_bytes = int(faiss.serialize_index(index).nbytes)
+    results = []
+    for knobs in OPERATING_POINTS[kind]:
+        point = replace(settings, **knobs)
+        configure_search(index, kind, point)
+        found, latencies = _query_all(index, queries, k)
+        recall = float(np.mean([len(set(a) & set(b)) / k for a, b in zip(found, truth, strict=True)]))
+        results.append(
+            {
+                "kind": kind,
+                "operating_point": " ".join(f"{k}={v}" for k, v in knobs.items()) or "exact",
+                "build_seconds": round(build_seconds, 1),
+                "index_bytes": index_bytes,
+                "resident_growth_bytes": resident_growth,
+                "query_p50_ms": round(1000 * float(np.percentile(latencies, 50)), 3),
+                "query_p99_ms": round(1000 * float(np.percentile(latencies, 99)), 3),
+                f"recall@{k}": round(recall, 4),
+                "settings": asdict(point),
+            }
+        )
     del index
-    return result
+    return results
 
 
 def main() -> None:
@@ -102,17 +128,20 @@ def main() -> None:
     del exact
 
     print(f"{args.vectors:,} vectors × {dim} dims, {args.queries} queries, k={args.k}, {args.threads} thread(s)")
-    print(f"{'kind':<8}{'build s':>9}{'index MiB':>11}{'RSS+ MiB':>10}{'p50 ms':>9}{'p99 ms':>9}{'recall':>8}")
+    print(
+        f"{'kind':<8}{'operating point':<34}{'build s':>9}{'index MiB':>11}{'RSS+ MiB':>10}"
+        f"{'p50 ms':>9}{'p99 ms':>9}{'recall':>8}"
+    )
     results = []
     for kind in args.kinds.split(","):
-        result = measure(kind, corpus, queries, truth, args.k, args.threads)
-        results.append(result)
-        print(
-            f"{kind:<8}{result['build_seconds']:>9}{result['index_bytes'] / 2**20:>11.0f}"
-            f"{result['resident_growth_bytes'] / 2**20:>10.0f}{result['query_p50_ms']:>9.2f}"
-            f"{result['query_p99_ms']:>9.2f}{result[f'recall@{args.k}']:>8.3f}",
-            flush=True,
-        )
+        for result in measure(kind, corpus, queries, truth, args.k, args.threads):
+            results.append(result)
+            print(
+                f"{kind:<8}{result['operating_point']:<34}{result['build_seconds']:>9}"
+                f"{result['index_bytes'] / 2**20:>11.0f}{result['resident_growth_bytes'] / 2**20:>10.0f}"
+                f"{result['query_p50_ms']:>9.2f}{result['query_p99_ms']:>9.2f}{result[f'recall@{args.k}']:>8.3f}",
+                flush=True,
+            )
     report = {"vectors": args.vectors, "dim": dim, "queries": args.queries, "k": args.k, "threads": args.threads}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({**report, "results": results}, indent=2) + "\n", encoding="utf-8")

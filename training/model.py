@@ -48,16 +48,6 @@ class LinearHead:
         return np.asarray(features @ self.coef.T) + self.intercept
 
 
-@dataclass
-class Calibrated:
-    probabilities: np.ndarray  # (n, classes), temperature-scaled
-    in_scope_indices: np.ndarray  # columns of in-scope intents
-
-    @property
-    def in_scope_probabilities(self) -> np.ndarray:
-        return self.probabilities[:, self.in_scope_indices]
-
-
 class IntentModel:
     def __init__(
         self,
@@ -90,14 +80,14 @@ class IntentModel:
     def version(self) -> str:
         return str(self.manifest.get("version", "unversioned"))
 
-    def calibrated(self, texts: Sequence[str], embeddings: np.ndarray) -> Calibrated:
+    def in_scope_probabilities(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of the in-scope intents (columns in `self.intents` order)."""
         features = head_features(embeddings, texts, self.feature_settings, self.char_ngrams)
-        probabilities = softmax_with_temperature(self.head.logits(features), self.temperature)
-        return Calibrated(probabilities, self._in_scope)
+        return softmax_with_temperature(self.head.logits(features), self.temperature)[:, self._in_scope]
 
     def predict_encoded(self, texts: Sequence[str], embeddings: np.ndarray, top_k: int = 3) -> list[IntentPrediction]:
         """Predictions for normalised texts whose embeddings are already computed (serving encodes once)."""
-        in_scope = self.calibrated(texts, np.atleast_2d(embeddings)).in_scope_probabilities
+        in_scope = self.in_scope_probabilities(texts, np.atleast_2d(embeddings))
         predictions = []
         for row in in_scope:
             order = np.argsort(-row)[:top_k]
