@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from deflect.data.errors import DataFormatError
+from deflect.data.files import text_lines
 from deflect.data.records import OUT_OF_SCOPE, Utterance
 from deflect.data.text import normalize_text
 
@@ -35,16 +36,8 @@ def _numbered_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
-def _open_text(path: Path) -> Iterator[str]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            yield from handle
-    except UnicodeDecodeError as error:
-        raise DataFormatError(path, f"not UTF-8 text ({error.reason} at byte {error.start})") from None
-
-
 def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(_open_text(path))
+    reader = csv.DictReader(text_lines(path))
     if reader.fieldnames is None or "text" not in reader.fieldnames:
         raise DataFormatError(
             path, f"the header must have a 'text' column (found: {reader.fieldnames or 'none'})", line=1
@@ -60,7 +53,7 @@ def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, line in enumerate(_open_text(path), start=1):
+    for number, line in enumerate(text_lines(path), start=1):
         if not line.strip():
             continue
         try:

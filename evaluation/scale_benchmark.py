@@ -49,11 +49,11 @@ def resident_bytes() -> int:
 
 OPERATING_POINTS: dict[str, list[dict[str, int]]] = {
     "flat": [{}],
-    "hnsw": [{"hnsw_ef_search": ef} for ef in (96, 192, 384)],
+    "hnsw": [{"hnsw_ef_search": ef} for ef in (64, 128, 256)],
     "ivfpq": [
-        {"ivf_probes": 32, "refine_factor": 8},
-        {"ivf_probes": 64, "refine_factor": 16},
-        {"ivf_probes": 128, "refine_factor": 32},
+        {"ivf_probes": 32, "refine_factor": 16},
+        {"ivf_probes": 64, "refine_factor": 32},
+        {"ivf_probes": 128, "refine_factor": 64},
     ],
 }
 

