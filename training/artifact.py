@@ -16,7 +16,7 @@ from deflect.training.encoders import Encoder, load_encoder
 import deflect
 
 MODEL_FORMAT = "deflect-intent-model"
-MODEL_FORMAT_VERSION = 1
+MODEL_FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 
 

@@ -23,6 +23,7 @@ from deflect.training.artifact import (
 from deflect.training.calibration import softmax_with_temperature
 from deflect.training.encoders import Encoder
 from deflect.training.features import CHAR_NGRAMS_FILE, CharNgrams, FeatureSettings, head_features
+from deflect.training.ood import OutOfScopeScorer
 
 HEAD_FILE = "head.npz"
 LABELS_FILE = "labels.json"
@@ -34,6 +35,7 @@ class IntentPrediction:
     confidence: float  # calibrated probability of `intent`
     out_of_scope: bool
     top_intents: list[tuple[str, float]]
+    in_scope_score: float  # the out-of-scope detector's score; below the model's threshold means out of scope
 
 
 @dataclass
@@ -56,6 +58,7 @@ class IntentModel:
         feature_settings: FeatureSettings,
         char_ngrams: CharNgrams | None,
         temperature: float,
+        out_of_scope_scorer: OutOfScopeScorer,
         out_of_scope_threshold: float,
         answer_threshold: float,
         labels: dict[str, IntentLabel],
@@ -69,6 +72,7 @@ class IntentModel:
         self.feature_settings = feature_settings
         self.char_ngrams = char_ngrams
         self.temperature = temperature
+        self.out_of_scope_scorer = out_of_scope_scorer
         self.out_of_scope_threshold = out_of_scope_threshold
         self.answer_threshold = answer_threshold
         self.labels = labels
@@ -80,24 +84,34 @@ class IntentModel:
     def version(self) -> str:
         return str(self.manifest.get("version", "unversioned"))
 
+    def _logits(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
+        return self.head.logits(head_features(embeddings, texts, self.feature_settings, self.char_ngrams))
+
     def in_scope_probabilities(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
         """Calibrated probabilities of the in-scope intents (columns in `self.intents` order)."""
-        features = head_features(embeddings, texts, self.feature_settings, self.char_ngrams)
-        return softmax_with_temperature(self.head.logits(features), self.temperature)[:, self._in_scope]
+        return softmax_with_temperature(self._logits(texts, embeddings), self.temperature)[:, self._in_scope]
+
+    def in_scope_scores(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
+        """The out-of-scope detector's score per query: below `out_of_scope_threshold` means out of scope."""
+        embeddings = np.atleast_2d(embeddings)
+        return self.out_of_scope_scorer.score(self._logits(texts, embeddings), self._in_scope, embeddings)
 
     def predict_encoded(self, texts: Sequence[str], embeddings: np.ndarray, top_k: int = 3) -> list[IntentPrediction]:
         """Predictions for normalised texts whose embeddings are already computed (serving encodes once)."""
-        in_scope = self.in_scope_probabilities(texts, np.atleast_2d(embeddings))
+        embeddings = np.atleast_2d(embeddings)
+        logits = self._logits(texts, embeddings)
+        in_scope = softmax_with_temperature(logits, self.temperature)[:, self._in_scope]
+        scores = self.out_of_scope_scorer.score(logits, self._in_scope, embeddings)
         predictions = []
-        for row in in_scope:
+        for row, score in zip(in_scope, scores, strict=True):
             order = np.argsort(-row)[:top_k]
-            best = float(row[order[0]])
             predictions.append(
                 IntentPrediction(
                     intent=self.intents[order[0]],
-                    confidence=best,
-                    out_of_scope=best < self.out_of_scope_threshold,
+                    confidence=float(row[order[0]]),
+                    out_of_scope=bool(score < self.out_of_scope_threshold),
                     top_intents=[(self.intents[i], float(row[i])) for i in order],
+                    in_scope_score=float(score),
                 )
             )
         return predictions
@@ -120,6 +134,7 @@ class IntentModel:
         np.savez(folder / HEAD_FILE, coef=self.head.coef, intercept=self.head.intercept)
         if self.char_ngrams is not None:
             self.char_ngrams.save(folder)
+        self.out_of_scope_scorer.save(folder)
         write_json(
             folder / LABELS_FILE,
             {"classes": self.head.classes, "names": {k: v.names for k, v in self.labels.items()}},
@@ -134,10 +149,12 @@ class IntentModel:
         folder = Path(folder)
         manifest = read_manifest(folder, MODEL_FORMAT, MODEL_FORMAT_VERSION)
         encoder = artifact_encoder(folder, manifest, encoder, threads)
+        temperature = float(manifest["calibration"]["temperature"])
         try:
             weights = np.load(folder / HEAD_FILE)
             label_document = json.loads((folder / LABELS_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
+            scorer = OutOfScopeScorer.load(folder, manifest["out_of_scope"]["score"], temperature)
+        except (OSError, ValueError, KeyError) as error:
             raise ArtifactError(f"{folder}: incomplete artifact ({error})") from None
         head = LinearHead(list(label_document["classes"]), weights["coef"], weights["intercept"])
         feature_settings = FeatureSettings(
@@ -152,7 +169,8 @@ class IntentModel:
             head=head,
             feature_settings=feature_settings,
             char_ngrams=char_ngrams,
-            temperature=float(manifest["calibration"]["temperature"]),
+            temperature=temperature,
+            out_of_scope_scorer=scorer,
             out_of_scope_threshold=float(manifest["out_of_scope"]["threshold"]),
             answer_threshold=float(manifest["answer"]["threshold"]),
             labels=labels,

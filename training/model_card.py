@@ -40,7 +40,8 @@ def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
         "## Operating points",
         f"- Temperature: {manifest['calibration']['temperature']:.3f} ({manifest['calibration']['method']})",
         f"- Out-of-scope threshold: {manifest['out_of_scope']['threshold']:.4f} on the "
-        f"{manifest['out_of_scope']['score']}; objective: {manifest['out_of_scope']['objective']}",
+        f"{manifest['out_of_scope'].get('score_description', manifest['out_of_scope']['score'])}; "
+        f"objective: {manifest['out_of_scope']['objective']}",
         f"- Answer threshold: {manifest['answer']['threshold']:.4f}; objective: {manifest['answer']['objective']}",
         "",
         "## Use",
