@@ -27,12 +27,19 @@ def _train(args: argparse.Namespace) -> int:
         out_of_scope_score=args.out_of_scope_score,
         target_out_of_scope_recall=args.out_of_scope_recall,
     )
-    outcome = run_training(args.data, args.out, arguments, force=args.force)
+    outcome = run_training(
+        args.data,
+        args.out,
+        arguments,
+        validation_split=args.validation_split,
+        without_out_of_scope=args.without_out_of_scope,
+        force=args.force,
+    )
     if outcome.skipped:
         print(f"{outcome.folder}: up to date with {args.data} (use --force to retrain)")
     validation = outcome.metrics["validation"]
     print(
-        f"{outcome.folder}: cross-validated accuracy {validation.get('accuracy_before_rejection', 0):.1%}, "
+        f"{outcome.folder}: validation accuracy {validation.get('accuracy_before_rejection', 0):.1%}, "
         f"in-scope accuracy after rejection {validation.get('in_scope_accuracy', 0):.1%}, "
         f"out-of-scope recall {validation.get('out_of_scope_recall', float('nan')):.1%}, ECE {validation['ece']:.1%}"
     )
@@ -210,6 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["auto", "confidence", "energy", "knn", "mahalanobis", "combined"],
         help="out-of-scope detector (auto: best validation AUROC when validation has out-of-scope queries, "
         "else combined)",
+    )
+    train.add_argument(
+        "--validation-split",
+        help="calibrate and choose thresholds on this split of --data (e.g. validation) instead of cross-fitting",
+    )
+    train.add_argument(
+        "--without-out-of-scope",
+        action="store_true",
+        help="train without the data's out-of-scope examples (validation keeps them)",
     )
     train.add_argument(
         "--out-of-scope-recall",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import resource
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -71,10 +72,13 @@ def data_fingerprint(utterances: list[Utterance]) -> str:
     return digest.hexdigest()
 
 
-def training_fingerprint(utterances: list[Utterance], arguments: TrainingArguments) -> str:
+def training_fingerprint(
+    utterances: list[Utterance], arguments: TrainingArguments, validation: list[Utterance] | None = None
+) -> str:
     """Same data, same arguments, same artifact format → same fingerprint: the build can skip retraining."""
     recipe = json.dumps({"args": asdict(arguments), "format": MODEL_FORMAT_VERSION, "recipe": RECIPE}, sort_keys=True)
-    return hashlib.sha256(f"{data_fingerprint(utterances)}:{recipe}".encode()).hexdigest()
+    held_out = data_fingerprint(validation) if validation is not None else "cross-fitting"
+    return hashlib.sha256(f"{data_fingerprint(utterances)}:{held_out}:{recipe}".encode()).hexdigest()
 
 
 def _check_data(utterances: list[Utterance]) -> Counter:
@@ -299,7 +303,7 @@ def train_intent_model(
     }
     training_seconds = time.perf_counter() - started
 
-    fingerprint = training_fingerprint(utterances, arguments)
+    fingerprint = training_fingerprint(utterances, arguments, validation)
     manifest = {
         **manifest_header(MODEL_FORMAT, MODEL_FORMAT_VERSION, fingerprint, encoder),
         "python": platform.python_version(),
@@ -335,6 +339,7 @@ def train_intent_model(
             "objective": f"lowest confidence with ≥{arguments.answer_precision:.0%} of validation answers right",
         },
         "training_seconds": round(training_seconds, 1),
+        "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),  # the process's peak
     }
     model = IntentModel(
         encoder,
