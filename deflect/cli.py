@@ -215,8 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out-of-scope-score",
         default="auto",
         choices=["auto", "confidence", "energy", "knn", "mahalanobis", "combined"],
-        help="out-of-scope detector (auto: best validation AUROC when validation has out-of-scope queries, "
-        "else combined)",
+        help="out-of-scope detector (auto: the one that best serves the threshold's objective on out-of-scope "
+        "validation queries, else combined)",
     )
     train.add_argument(
         "--validation-split",

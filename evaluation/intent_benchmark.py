@@ -45,7 +45,7 @@ from deflect.training.trainer import TrainingArguments, train_intent_model
 from sklearn.metrics import f1_score
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-KOREAN_BANKING = Path(__file__).resolve().parents[1] / "data" / "benchmarks" / "banking77_ko"
+KOREAN_BANKING = Path(__file__).resolve().parents[1] / "data" / "benchmarks" / "korean_banking_queries"
 RESULTS = Path("evaluation/results")
 SEEDS = (0, 1, 2)
 
@@ -66,10 +66,10 @@ def train_with_cli(arguments: list[str]) -> dict[str, Any]:
 
 def classification_report(model: IntentModel, utterances: list[Utterance], name: str) -> dict[str, Any]:
     """The evaluator's figures plus macro-F1 over the gold intents and the out-of-scope AUROC of the model's score."""
-    report = IntentEvaluator(utterances, name)(model)
-    texts = [u.text for u in utterances]
-    predictions = model.predict(texts)
-    gold = [str(u.label) for u in utterances]
+    evaluator = IntentEvaluator(utterances, name)
+    predictions = model.predict([u.text for u in evaluator.utterances], show_progress=True)
+    report = evaluator.report(model, predictions)
+    gold = [str(u.label) for u in evaluator.utterances]
     in_scope = [i for i, g in enumerate(gold) if g != OUT_OF_SCOPE]
     report["macro_f1_before_rejection"] = float(
         f1_score([gold[i] for i in in_scope], [predictions[i].intent for i in in_scope], average="macro")

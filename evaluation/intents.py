@@ -11,7 +11,7 @@ from deflect.data.text import detect_locale
 from deflect.data.utterances import load_utterances
 from deflect.training.calibration import expected_calibration_error
 from deflect.training.metrics import intent_metrics
-from deflect.training.model import IntentModel
+from deflect.training.model import IntentModel, IntentPrediction
 
 
 class IntentEvaluator:
@@ -22,7 +22,10 @@ class IntentEvaluator:
         self.name = name
 
     def __call__(self, model: IntentModel) -> dict[str, Any]:
-        predictions = model.predict([u.text for u in self.utterances], show_progress=True)
+        return self.report(model, model.predict([u.text for u in self.utterances], show_progress=True))
+
+    def report(self, model: IntentModel, predictions: list[IntentPrediction]) -> dict[str, Any]:
+        """The figures for predictions already made for `self.utterances`, in order."""
         gold = [str(u.label) for u in self.utterances]
         predicted = [p.intent for p in predictions]
         rejected = [p.out_of_scope for p in predictions]

@@ -30,7 +30,7 @@ from deflect.training.trainer import TrainingArguments
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "data" / "benchmarks"
 BANKING_HELP_CENTER = BENCHMARKS / "banking77_help_center"
-KOREAN_BANKING = BENCHMARKS / "banking77_ko"
+KOREAN_BANKING = BENCHMARKS / "korean_banking_queries"
 CONFIGURATIONS: dict[str, tuple[SearchOptions, bool]] = {
     "bm25": (SearchOptions(mode="lexical", intent_boost=0.0), False),
     "dense": (SearchOptions(mode="dense", intent_boost=0.0), False),

@@ -7,7 +7,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -98,8 +98,11 @@ class ArticleIndex:
         self._set_articles(articles)
 
     def _set_articles(self, articles: list[Article]) -> None:
+        """Derive what search reads per query from the articles and chunks, once per change rather than per query.
+        Compaction only drops blank rows, so the live count it leaves stays right."""
         self.articles = {article.id: article for article in articles}
         self.locales = frozenset(article.locale for article in articles)
+        self.live_chunks = sum(chunk is not None for chunk in self.chunks)
         self._leads: dict[str, str] = {}  # each article's first passage, shown when only its title matched
         for chunk in self.chunks:
             if chunk is not None and not self._is_title(chunk):
@@ -107,10 +110,6 @@ class ArticleIndex:
 
     def _is_title(self, chunk: Chunk) -> bool:
         return chunk.heading is None and chunk.text == self.articles[chunk.article_id].title
-
-    @property
-    def live_chunks(self) -> int:
-        return sum(chunk is not None for chunk in self.chunks)
 
     @property
     def version(self) -> str:
@@ -131,7 +130,7 @@ class ArticleIndex:
         chunks = _chunk_all(articles, chunking)
         embeddings = _embed(encoder, chunks, articles)
         vectors, kind = build_vector_index(embeddings, vector_settings)
-        lexical = LexicalIndex.build(_lexical_texts(chunks, articles))
+        lexical = LexicalIndex.build(_chunk_texts(chunks, articles))
         manifest = {"source": source, "index_type": kind, "vector_index": asdict(vector_settings)}
         manifest["chunking"] = asdict(chunking)
         index = cls(encoder, articles, list(chunks), vectors, lexical, manifest)
@@ -159,7 +158,7 @@ class ArticleIndex:
         compact = blank_share > self.compaction_share or resolve_kind(settings, self.live_chunks) != self.kind
         if compact:
             self._compact(settings)
-        self.lexical = LexicalIndex.build(_lexical_texts(self.chunks, articles))
+        self.lexical = LexicalIndex.build(_chunk_texts(self.chunks, articles))
         changes = IndexChanges(
             len(added), len(updated), len(deleted), len(articles) - len(added) - len(updated), len(fresh), compact
         )
@@ -314,12 +313,11 @@ def _chunk_all(articles: list[Article], chunking: ChunkingSettings) -> list[Chun
 
 
 def _embed(encoder: Encoder, chunks: list[Chunk], articles: list[Article]) -> np.ndarray:
-    titles = {article.id: article.title for article in articles}
-    texts = [chunk.embedding_text(titles[chunk.article_id]) for chunk in chunks]
-    return encoder.encode(texts, "passage", show_progress=True)
+    return encoder.encode(_chunk_texts(chunks, articles), "passage", show_progress=True)
 
 
-def _lexical_texts(chunks: list[Chunk | None], articles: list[Article]) -> list[str]:
+def _chunk_texts(chunks: Sequence[Chunk | None], articles: list[Article]) -> list[str]:
+    """Each chunk's text under its article title, as embedded and as BM25 sees it; blank rows give ''."""
     titles = {article.id: article.title for article in articles}
     return ["" if chunk is None else chunk.embedding_text(titles[chunk.article_id]) for chunk in chunks]
 

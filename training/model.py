@@ -87,15 +87,6 @@ class IntentModel:
     def _logits(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
         return self.head.logits(head_features(embeddings, texts, self.feature_settings, self.char_ngrams))
 
-    def in_scope_probabilities(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities of the in-scope intents (columns in `self.intents` order)."""
-        return softmax_with_temperature(self._logits(texts, embeddings), self.temperature)[:, self._in_scope]
-
-    def in_scope_scores(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
-        """The out-of-scope detector's score per query: below `out_of_scope_threshold` means out of scope."""
-        embeddings = np.atleast_2d(embeddings)
-        return self.out_of_scope_scorer.score(self._logits(texts, embeddings), self._in_scope, embeddings)
-
     def predict_encoded(self, texts: Sequence[str], embeddings: np.ndarray, top_k: int = 3) -> list[IntentPrediction]:
         """Predictions for normalised texts whose embeddings are already computed (serving encodes once)."""
         embeddings = np.atleast_2d(embeddings)

@@ -21,7 +21,7 @@ from scipy.stats import rankdata
 
 COMPONENTS = ("confidence", "energy", "knn", "mahalanobis")
 SCORES = (*COMPONENTS, "combined")
-AUTO = "auto"  # the score with the best validation AUROC when validation has out-of-scope queries, else combined
+AUTO = "auto"  # the score best for the threshold's objective on out-of-scope validation queries, else combined
 OOD_FILE = "out_of_scope.npz"
 SCORE_DESCRIPTIONS = {
     "confidence": "max calibrated in-scope probability",
@@ -115,10 +115,9 @@ class OutOfScopeScorer:
     def fit_scales(self, in_scope_components: dict[str, np.ndarray]) -> None:
         self.scales = {name: PercentileScale.fit(values) for name, values in in_scope_components.items()}
 
-    def combine(self, components: dict[str, np.ndarray], method: str | None = None) -> np.ndarray:
-        method = method or self.method
-        if method != "combined":
-            return components[method]
+    def combine(self, components: dict[str, np.ndarray]) -> np.ndarray:
+        if self.method != "combined":
+            return components[self.method]
         return np.mean([self.scales[name](components[name]) for name in COMPONENTS], axis=0)
 
     def score(self, logits: np.ndarray, in_scope_columns: np.ndarray, embeddings: np.ndarray) -> np.ndarray:

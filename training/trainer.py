@@ -174,6 +174,7 @@ def _validate_on_held_out(
     classes: list[str],
     validation: list[Utterance],
     encoder: Encoder,
+    reference: EmbeddingReference,
     arguments: TrainingArguments,
 ) -> tuple[float, dict[float, float], _Validation, LogisticRegression, CharNgrams | None]:
     validation_texts = [u.text for u in validation]
@@ -192,8 +193,6 @@ def _validate_on_held_out(
     best_c = max(search, key=lambda c: (search[c][0], -c))
     _, head, logits = search[best_c]
     description = f"the given validation set ({len(validation)} queries); the head is trained on the training set only"
-    in_scope_training = np.array([classes[t] != OUT_OF_SCOPE for t in targets])
-    reference = EmbeddingReference.fit(embeddings[in_scope_training], targets[in_scope_training], arguments.neighbours)
     held_out = _Validation(
         validation, logits, validation_embeddings, reference.distance_scores(validation_embeddings), description
     )
@@ -226,6 +225,8 @@ def train_intent_model(
     texts = [u.text for u in utterances]
     embeddings = encoder.encode(texts, "query", show_progress=True)
 
+    in_scope_training = targets != class_index.get(OUT_OF_SCOPE, -1)
+    reference = EmbeddingReference.fit(embeddings[in_scope_training], targets[in_scope_training], arguments.neighbours)
     if validation is None:
         best_c, c_search, held_out = _validate_by_cross_fitting(
             embeddings, texts, targets, len(classes), utterances, arguments, counts
@@ -234,7 +235,7 @@ def train_intent_model(
         final_head = _fit_head(features, targets, best_c, arguments)
     else:
         best_c, c_search, held_out, final_head, char_ngrams = _validate_on_held_out(
-            embeddings, texts, targets, classes, validation, encoder, arguments
+            embeddings, texts, targets, classes, validation, encoder, reference, arguments
         )
     head = LinearHead(classes, final_head.coef_.astype(np.float32), final_head.intercept_.astype(np.float32))
 
@@ -251,8 +252,6 @@ def train_intent_model(
     is_out = np.array([g == OUT_OF_SCOPE for g in gold])
     correct = np.array([p == g for p, g in zip(predicted, gold, strict=True)])
 
-    in_scope_training = targets != class_index.get(OUT_OF_SCOPE, -1)
-    reference = EmbeddingReference.fit(embeddings[in_scope_training], targets[in_scope_training], arguments.neighbours)
     components = {**logit_scores(held_out.logits, in_scope_columns, temperature), **held_out.distance_scores}
     scorer = OutOfScopeScorer("combined", temperature, reference)
     scorer.fit_scales({name: values[~is_out] for name, values in components.items()})
@@ -270,7 +269,7 @@ def train_intent_model(
         for name in candidates
     }
     # With out-of-scope validation queries, auto keeps the score that serves the threshold's objective best
-    # (earlier, simpler scores win ties); without them nothing can be compared and the combined score is used.
+    # (earlier, simpler scores win ties); without them nothing can be compared and auto means combined (last).
     objective = {
         name: _objective_value(every_score[name] >= choice.threshold, is_out, correct)
         for name, choice in choices.items()
