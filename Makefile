@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,benchmark]"
 	touch $(STAMP)
 
 build: setup
@@ -21,7 +21,7 @@ build: setup
 	$(BIN)/deflect index --articles data/demo/articles --model models/demo --out indexes/demo
 
 demo: build
-	$(BIN)/deflect serve --model models/demo --index indexes/demo
+	$(BIN)/deflect serve --model models/demo --index indexes/demo --demo-keys
 
 eval-demo: build
 	$(BIN)/deflect eval --model models/demo --data data/demo --split test --output evaluation/results/demo_intents.json

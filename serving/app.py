@@ -5,22 +5,51 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from deflect.serving.answers import AnswerTemplates
+from deflect.serving.auth import KeyStore
+from deflect.serving.body_limit import BodySizeLimit
+from deflect.serving.conversations import ConversationStore, MemoryConversationStore, RedisConversationStore
 from deflect.serving.errors import install_error_handlers
-from deflect.serving.routes import health, suggest
+from deflect.serving.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from deflect.serving.routes import conversations, health, suggest
+from deflect.serving.routing import HandoffRouter
+from deflect.serving.service import SuggestService
 from deflect.serving.suggester import Suggester
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 import deflect
 from deflect.settings import Settings, get_settings
 
 
+def conversation_store(settings: Settings) -> ConversationStore:
+    if settings.redis_url:
+        return RedisConversationStore(settings.redis_url, settings.conversation_ttl_seconds)
+    return MemoryConversationStore(settings.conversation_ttl_seconds)
+
+
+def rate_limiter(settings: Settings) -> RateLimiter:
+    return RedisRateLimiter(settings.redis_url) if settings.redis_url else MemoryRateLimiter()
+
+
+def build_service(settings: Settings, suggester: Suggester | None = None) -> SuggestService:
+    return SuggestService(
+        suggester or Suggester.load(settings),
+        conversation_store(settings),
+        AnswerTemplates.load(settings.answers_file),
+        HandoffRouter.load(settings.routing_file),
+        settings,
+    )
+
+
 def create_app(settings: Settings | None = None, suggester: Suggester | None = None) -> FastAPI:
+    """With a `suggester`, the app serves it (tests, benchmarks); otherwise it loads the configured artifacts."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if getattr(app.state, "suggester", None) is None:
-            app.state.suggester = Suggester.load(settings)
+        if getattr(app.state, "service", None) is None:
+            app.state.service = build_service(settings, suggester)
         yield
 
     app = FastAPI(
@@ -30,8 +59,20 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.suggester = suggester
+    app.state.service = None
+    app.state.keys = KeyStore(settings.api_keys_file)
+    app.state.rate_limiter = rate_limiter(settings)
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-api-key"],
+            max_age=600,
+        )
     app.include_router(suggest.router)
+    app.include_router(conversations.router)
     app.include_router(health.router)
     return app

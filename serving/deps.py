@@ -1,10 +1,60 @@
-"""What routes receive through FastAPI dependencies."""
+"""What routes receive through FastAPI dependencies: the service, and the caller's API key checked for a scope
+and counted against its rate limit."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from deflect.serving.auth import ApiKey, Scope
+from deflect.serving.service import SuggestService
 from deflect.serving.suggester import Suggester
-from fastapi import Request
+from fastapi import HTTPException, Request
+
+
+def get_service(request: Request) -> SuggestService:
+    service = getattr(request.app.state, "service", None)
+    if service is None:
+        raise HTTPException(503, "the model is still loading")
+    return service
 
 
 def get_suggester(request: Request) -> Suggester:
-    return request.app.state.suggester
+    return get_service(request).suggester
+
+
+def presented_key(request: Request) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        return authorization[7:].strip() or None
+    return request.headers.get("x-api-key") or None
+
+
+def require(scope: Scope) -> Callable[[Request], ApiKey | None]:
+    """A dependency: the request's API key must exist and hold `scope`; each request counts against its limit.
+    With authentication turned off (`DEFLECT_AUTH_ENABLED=false`), every request passes."""
+
+    def check(request: Request) -> ApiKey | None:
+        settings = request.app.state.settings
+        if not settings.auth_enabled:
+            return None
+        secret = presented_key(request)
+        if secret is None:
+            raise HTTPException(
+                401, "an API key is required (Authorization: Bearer <key>)", headers={"WWW-Authenticate": "Bearer"}
+            )
+        key = request.app.state.keys.authenticate(secret)
+        if key is None:
+            raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+        if scope not in key.scopes:
+            raise HTTPException(403, f"this {key.role.value} key may not use '{scope.value}'")
+        limit = key.rate_limit_per_minute or settings.rate_limit_per_minute
+        retry_after = request.app.state.rate_limiter.hit(key.id, limit)
+        if retry_after is not None:
+            raise HTTPException(
+                429,
+                f"rate limit of {limit} requests per minute reached for key '{key.name}'",
+                headers={"Retry-After": str(int(retry_after))},
+            )
+        return key
+
+    return check

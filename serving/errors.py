@@ -13,9 +13,15 @@ from starlette.exceptions import HTTPException
 logger = logging.getLogger(__name__)
 
 
-def _response(status: int, code: str, message: str, details: list[ErrorDetail] | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[ErrorDetail] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details or []))
-    return JSONResponse(status_code=status, content=body.model_dump())
+    return JSONResponse(status_code=status, content=body.model_dump(), headers=headers)
 
 
 def _field_path(location: tuple) -> str:
@@ -27,17 +33,26 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
         ErrorDetail(field=_field_path(item.get("loc", ())), message=item.get("msg", "")) for item in error.errors()
     ]
     summary = "; ".join(f"{d.field}: {d.message}" for d in details) or "invalid request"
-    return _response(422, "invalid_request", summary, details)
+    return error_response(422, "invalid_request", summary, details)
 
 
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
-    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-    return _response(error.status_code, codes.get(error.status_code, "http_error"), str(error.detail))
+    codes = {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+        429: "rate_limited",
+        503: "unavailable",
+    }
+    code = codes.get(error.status_code, "http_error")
+    return error_response(error.status_code, code, str(error.detail), headers=getattr(error, "headers", None))
 
 
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _response(500, "internal_error", "An unexpected error occurred; it has been logged.")
+    return error_response(500, "internal_error", "An unexpected error occurred; it has been logged.")
 
 
 def install_error_handlers(app: FastAPI) -> None:

