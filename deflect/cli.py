@@ -222,21 +222,29 @@ def _keys(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from deflect.serving.app import create_app
     from deflect.settings import Settings
 
-    overrides = {k: v for k, v in {"model_dir": args.model, "index_dir": args.index}.items() if v}
-    settings = Settings(**overrides)
+    # Workers are separate processes that read their settings from the environment: pass the overrides that way.
+    for variable, value in (("DEFLECT_MODEL_DIR", args.model), ("DEFLECT_INDEX_DIR", args.index)):
+        if value:
+            os.environ[variable] = str(value)
+    settings = Settings()
     host, port = args.host or settings.host, args.port or settings.port
     if args.demo_keys:
         _issue_demo_keys(settings.api_keys_file)
-    app = create_app(settings)
+    if args.workers > 1 and not settings.redis_url:
+        print(
+            "note: without REDIS_URL each worker keeps its own conversations and rate limits; set it to share them",
+            file=sys.stderr,
+        )
     print(
         f"Deflect on http://{host}:{port}  —  API docs: http://{host}:{port}/docs  —  "
-        f"health: http://{host}:{port}/healthz",
+        f"health: http://{host}:{port}/healthz  —  {args.workers} worker(s)",
         flush=True,
     )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(
+        "deflect.serving.app:create_app", factory=True, host=host, port=port, workers=args.workers, log_level="info"
+    )
     return 0
 
 
@@ -331,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--demo-keys", action="store_true", help="issue and print a widget and an admin API key")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (share state through REDIS_URL)")
     serve.set_defaults(run=_serve)
 
     keys = commands.add_parser("keys", help="create, list or revoke API keys")

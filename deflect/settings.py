@@ -48,7 +48,14 @@ class Settings(BaseSettings):
     frustration_handoff_score: float | None = Field(
         0.6, ge=0.0, le=1.0, description="Hand off at this frustration score or above (null: never for frustration)"
     )
+    handoff_webhook_url: str | None = Field(None, description="POST each conversation's handoff package here")
+    handoff_webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook deliveries")
+    webhook_max_attempts: int = Field(5, ge=1, le=20, description="Delivery attempts before giving up")
+    webhook_backoff_seconds: float = Field(0.5, gt=0, description="Wait before the first retry; doubles each time")
     answers_file: Path = Field(DEMO_ANSWERS, description="Bot answer templates per intent and language (JSON)")
+    answers_overrides_file: Path = Field(
+        Path(".deflect/answers.json"), description="Answer templates changed through the admin API"
+    )
     routing_file: Path = Field(DEMO_ROUTING, description="Handoff routing: intent → team map and priorities (JSON)")
     redis_url: str | None = Field(
         None,

@@ -298,7 +298,7 @@ def _locale(utterances: list[Utterance], locale: str) -> list[Utterance]:
 
 
 def _mean(runs: list[dict[str, Any]]) -> dict[str, float]:
-    keys = [k for k, v in runs[0].items() if isinstance(v, float) and all(k in run for run in runs)]
+    keys = [k for k, v in runs[0].items() if isinstance(v, int | float) and all(k in run for run in runs)]
     return {k: float(np.mean([run[k] for run in runs])) for k in keys}
 
 
@@ -317,7 +317,8 @@ def _percent(value: float | None) -> str:
 
 
 def _cost(figures: dict[str, Any]) -> str:
-    return f"training {figures['wall_seconds'] / 60:.1f} min, peak {figures['peak_memory_mib']} MiB"
+    peak = f", peak {figures['peak_memory_mib']:.0f} MiB" if "peak_memory_mib" in figures else ""
+    return f"training {figures['wall_seconds'] / 60:.1f} min{peak}"
 
 
 def _peer_name(name: str, figures: dict[str, Any]) -> str:

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from deflect.serving.activation import ModelActivator
 from deflect.serving.answers import AnswerTemplates
 from deflect.serving.auth import KeyStore
 from deflect.serving.body_limit import BodySizeLimit
 from deflect.serving.conversations import ConversationStore, MemoryConversationStore, RedisConversationStore
 from deflect.serving.errors import install_error_handlers
 from deflect.serving.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from deflect.serving.routes import conversations, health, suggest
+from deflect.serving.metrics import ServiceMetrics
+from deflect.serving.routes import admin, conversations, health, suggest
 from deflect.serving.routing import HandoffRouter
 from deflect.serving.service import SuggestService
 from deflect.serving.suggester import Suggester
+from deflect.serving.webhook import WebhookDelivery
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -33,12 +36,26 @@ def rate_limiter(settings: Settings) -> RateLimiter:
 
 
 def build_service(settings: Settings, suggester: Suggester | None = None) -> SuggestService:
+    metrics = ServiceMetrics()
+    webhook = None
+    if settings.handoff_webhook_url:
+        if not settings.handoff_webhook_secret:
+            raise ValueError("DEFLECT_HANDOFF_WEBHOOK_URL is set but DEFLECT_HANDOFF_WEBHOOK_SECRET is not")
+        webhook = WebhookDelivery(
+            settings.handoff_webhook_url,
+            settings.handoff_webhook_secret,
+            metrics,
+            max_attempts=settings.webhook_max_attempts,
+            first_backoff_seconds=settings.webhook_backoff_seconds,
+        )
     return SuggestService(
         suggester or Suggester.load(settings),
         conversation_store(settings),
-        AnswerTemplates.load(settings.answers_file),
+        AnswerTemplates.load(settings.answers_file, settings.answers_overrides_file),
         HandoffRouter.load(settings.routing_file),
         settings,
+        metrics,
+        webhook,
     )
 
 
@@ -50,7 +67,10 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "service", None) is None:
             app.state.service = build_service(settings, suggester)
+            app.state.activator = ModelActivator(app.state.service)
         yield
+        if app.state.service.webhook is not None:
+            app.state.service.webhook.close()
 
     app = FastAPI(
         title="Deflect",
@@ -74,5 +94,6 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         )
     app.include_router(suggest.router)
     app.include_router(conversations.router)
+    app.include_router(admin.router)
     app.include_router(health.router)
     return app

@@ -23,6 +23,12 @@ class ServiceMetrics:
         self.typeahead = Counter(
             "deflect_typeahead", "Typeahead requests by whether articles were shown", ["shown"], registry=self.registry
         )
+        self.webhook = Counter(
+            "deflect_webhook_deliveries",
+            "Handoff webhook deliveries: queued, delivered, retried (an attempt failed), failed (gave up)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "deflect_request_seconds",
             "Request handling time by route",

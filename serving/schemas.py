@@ -198,3 +198,74 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+class ArticleUpsert(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=500)
+    body: str = Field(min_length=1, max_length=60_000, description="Markdown")
+    locale: Locale
+    url: str = Field(min_length=1, max_length=2048)
+    group: str | None = Field(None, max_length=200, description="Shared by translations; default: the id")
+    intents: list[str] = Field(default_factory=list, max_length=50)
+    section: str | None = Field(None, max_length=200)
+
+
+class ArticleSummary(BaseModel):
+    id: str
+    title: str
+    locale: str
+    url: str
+    group: str
+    intents: list[str]
+
+
+class IndexChangeResponse(BaseModel):
+    article_id: str
+    added: int
+    updated: int
+    deleted: int
+    embedded_chunks: int
+    index_version: str
+
+
+class AnswerTemplateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    article_group: str = Field(min_length=1, max_length=200, description="The article group the answer links")
+    texts: dict[Locale, str] = Field(min_length=1, description="Per locale, with {article_link} exactly once")
+
+    @field_validator("texts")
+    @classmethod
+    def one_link_each(cls, texts: dict[str, str]) -> dict[str, str]:
+        for locale, text in texts.items():
+            if text.count("{article_link}") != 1:
+                raise ValueError(f"the {locale} text must contain {{article_link}} exactly once")
+            if len(text) > MAX_TEXT_CHARS:
+                raise ValueError(f"the {locale} text is longer than {MAX_TEXT_CHARS} characters")
+        return texts
+
+
+class AnswerTemplateOut(AnswerTemplateBody):
+    intent: str
+
+
+class ActivateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"model": "models/v2", "index": "indexes/v2"}]}
+    )
+
+    model: str = Field(min_length=1, description="Model artifact folder on the server")
+    index: str = Field(min_length=1, description="Index folder built with the model's encoder")
+
+
+class ActivationResponse(BaseModel):
+    status: Literal["idle", "loading", "active", "failed"]
+    requested_model: str | None
+    requested_index: str | None
+    error: str | None
+    started_at: float | None
+    finished_at: float | None
+    active_model_version: str
+    active_index_version: str

@@ -4,6 +4,7 @@ frustration, feedback so far) → a decision, a bot answer, a route for handoffs
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from deflect.data.pii import redact
 from deflect.retrieval.index import ArticleHit
@@ -36,6 +37,7 @@ from deflect.serving.schemas import (
 )
 from deflect.serving.signals import FrustrationDetector, asks_for_person
 from deflect.serving.suggester import Analysis, Suggester
+from deflect.serving.webhook import WebhookDelivery
 
 from deflect.settings import Settings
 
@@ -46,6 +48,18 @@ class UnknownSuggestion(LookupError):
 
 class UnknownConversation(LookupError):
     pass
+
+
+@dataclass(frozen=True)
+class Active:
+    """The model and index being served, and the policy built from the model's thresholds: swapped as one."""
+
+    suggester: Suggester
+    policy: DecisionPolicy
+
+
+def _intent_score(suggester: Suggester, intent: str, confidence: float, locale: str) -> IntentScore:
+    return IntentScore(intent=intent, name=suggester.model.display_name(intent, locale), confidence=confidence)
 
 
 def new_identifier(prefix: str) -> str:
@@ -82,16 +96,32 @@ class SuggestService:
         router: HandoffRouter,
         settings: Settings,
         metrics: ServiceMetrics | None = None,
+        webhook: WebhookDelivery | None = None,
     ):
-        self.suggester = suggester
         self.store = store
         self.answers = answers
         self.router = router
         self.settings = settings
         self.metrics = metrics or ServiceMetrics()
+        self.webhook = webhook
         self.frustration = FrustrationDetector()
-        model = suggester.model
-        self.policy = DecisionPolicy(
+        self._active = self._activated(suggester)
+
+    @property
+    def suggester(self) -> Suggester:
+        return self._active.suggester
+
+    @property
+    def policy(self) -> DecisionPolicy:
+        return self._active.policy
+
+    def activate(self, suggester: Suggester) -> None:
+        """Serve another model and index from the next request on; requests under way finish on the old pair."""
+        self._active = self._activated(suggester)
+
+    def _activated(self, suggester: Suggester) -> Active:
+        settings, model = self.settings, suggester.model
+        policy = DecisionPolicy(
             answer_threshold=settings.answer_threshold
             if settings.answer_threshold is not None
             else model.answer_threshold,
@@ -102,9 +132,11 @@ class SuggestService:
             handoff_after_unhelpful=settings.handoff_after_unhelpful,
             frustration_handoff_score=settings.frustration_handoff_score,
         )
+        return Active(suggester, policy)
 
     def suggest(self, request: SuggestRequest) -> SuggestResponse:
-        analysis = self.suggester.analyse(request.text, request.locale)
+        suggester, policy = self._active.suggester, self._active.policy  # one pair for the whole request
+        analysis = suggester.analyse(request.text, request.locale)
         conversation_id = request.conversation_id or new_identifier("c")
         conversation = self.store.get(conversation_id) if request.conversation_id else None
         if request.history and conversation is None:
@@ -120,11 +152,10 @@ class SuggestService:
             unhelpful_feedback=unhelpful,
         )
         prediction = analysis.prediction
-        template = self.answers.get(prediction.intent)
-        outcome = self.policy.decide(
-            prediction, analysis.intent_name, analysis.hits, signals, has_answer=template is not None
-        )
-        answer = self._answer(analysis) if outcome.decision is Decision.BOT_ANSWER else None
+        answer = self._answer(analysis, suggester) if analysis.hits else None
+        outcome = policy.decide(prediction, analysis.intent_name, analysis.hits, signals, has_answer=answer is not None)
+        if outcome.decision is not Decision.BOT_ANSWER:
+            answer = None
         route = None
         if outcome.decision is Decision.HANDOFF:
             route = self.router.route(
@@ -137,6 +168,9 @@ class SuggestService:
             self.metrics.handoffs.labels(route.team, route.priority.value).inc()
         self.metrics.decisions.labels(outcome.decision.value, outcome.reason_code.value).inc()
         suggestion_id = new_identifier("s")
+        first_handoff = outcome.decision is Decision.HANDOFF and not (
+            conversation and any(s.decision == Decision.HANDOFF.value for s in conversation.suggestions)
+        )
         self.store.append(
             conversation_id,
             SuggestionEvent(
@@ -159,13 +193,15 @@ class SuggestService:
                 page_url=request.page_url,
             ),
         )
+        if first_handoff and self.webhook is not None:
+            self.webhook.submit(self.handoff_package(conversation_id).model_dump())
         return SuggestResponse(
             suggestion_id=suggestion_id,
             conversation_id=conversation_id,
             locale=analysis.locale,  # type: ignore[arg-type]
             locale_detected=analysis.locale_detected,
-            intent=self._intent_score(prediction.intent, prediction.confidence, analysis.locale),
-            alternatives=[self._intent_score(i, score, analysis.locale) for i, score in prediction.top_intents],
+            intent=_intent_score(suggester, prediction.intent, prediction.confidence, analysis.locale),
+            alternatives=[_intent_score(suggester, i, score, analysis.locale) for i, score in prediction.top_intents],
             out_of_scope=prediction.out_of_scope,
             articles=[_article_card(hit) for hit in analysis.hits],
             decision=outcome.decision.value,
@@ -176,20 +212,17 @@ class SuggestService:
                 score=frustration.score, frustrated=frustration.frustrated, cues=list(frustration.cues)
             ),
             handoff=_route_model(route) if route else None,
-            model_version=self.suggester.model.version,
-            index_version=self.suggester.index.version,
+            model_version=suggester.model.version,
+            index_version=suggester.index.version,
         )
 
-    def _intent_score(self, intent: str, confidence: float, locale: str) -> IntentScore:
-        return IntentScore(intent=intent, name=self.suggester.model.display_name(intent, locale), confidence=confidence)
-
-    def _answer(self, analysis: Analysis) -> BotAnswer | None:
+    def _answer(self, analysis: Analysis, suggester: Suggester) -> BotAnswer | None:
         """The intent's template in the customer's language, linking the template's article in that language
         (or the best hit that belongs to it)."""
         template = self.answers.get(analysis.prediction.intent)
         if template is None:
             return None
-        index = self.suggester.index
+        index = suggester.index
         articles = [hit.article for hit in analysis.hits if hit.article.group_id == template.article_group]
         articles += [
             article
@@ -202,12 +235,13 @@ class SuggestService:
 
     def typeahead(self, request: TypeaheadRequest) -> TypeaheadResponse:
         """Articles only once the partial text is long enough and the model is confident and in scope."""
+        suggester = self._active.suggester
         text = request.text.strip()
-        version = self.suggester.model.version
+        version = suggester.model.version
         if len(text) < self.settings.typeahead_min_chars:
             self.metrics.typeahead.labels("false").inc()
             return TypeaheadResponse(articles=[], model_version=version)
-        analysis = self.suggester.analyse(text, request.locale)
+        analysis = suggester.analyse(text, request.locale)
         prediction = analysis.prediction
         confident = not prediction.out_of_scope and prediction.confidence >= self.settings.typeahead_confidence
         self.metrics.typeahead.labels(str(confident and bool(analysis.hits)).lower()).inc()
@@ -215,7 +249,7 @@ class SuggestService:
             return TypeaheadResponse(articles=[], model_version=version)
         return TypeaheadResponse(
             articles=[_article_card(hit) for hit in analysis.hits],
-            intent=self._intent_score(prediction.intent, prediction.confidence, analysis.locale),
+            intent=_intent_score(suggester, prediction.intent, prediction.confidence, analysis.locale),
             model_version=version,
         )
 

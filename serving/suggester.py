@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
+from deflect.data.records import Article
 from deflect.data.text import detect_locale, normalize_text
-from deflect.retrieval.index import ArticleHit, ArticleIndex
+from deflect.retrieval.index import ArticleHit, ArticleIndex, IndexChanges
 from deflect.retrieval.search import SearchOptions
 from deflect.training.model import IntentModel, IntentPrediction
 
@@ -28,10 +30,11 @@ class Suggester:
     """One loaded model and index. Repeated texts (typeahead sends every prefix; widgets retry) are answered from a
     bounded cache keyed by text and locale, emptied whenever the articles change."""
 
-    def __init__(self, model: IntentModel, index: ArticleIndex, settings: Settings):
+    def __init__(self, model: IntentModel, index: ArticleIndex, settings: Settings, index_dir: Path | None = None):
         self.model = model
         self.index = index
         self.settings = settings
+        self.index_dir = index_dir or settings.index_dir  # where article changes are saved
         self.search_options = SearchOptions(
             mode=settings.search_mode,
             fusion=settings.fusion,
@@ -39,14 +42,17 @@ class Suggester:
             intent_boost=settings.intent_boost,
         )
         self._encoder_lock = threading.Lock()  # the encoders are not documented as thread-safe
+        self._index_lock = threading.Lock()  # searches never see an article update half-applied
         self._cache: OrderedDict[tuple[str, str | None], Analysis] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     @classmethod
-    def load(cls, settings: Settings) -> Suggester:
-        model = IntentModel.from_pretrained(settings.model_dir, threads=settings.threads)
-        index = ArticleIndex.load(settings.index_dir, encoder=model.encoder)
-        return cls(model, index, settings)
+    def load(cls, settings: Settings, model_dir: Path | None = None, index_dir: Path | None = None) -> Suggester:
+        """The configured model and index, or the given ones; the index must use the model's encoder."""
+        model = IntentModel.from_pretrained(model_dir or settings.model_dir, threads=settings.threads)
+        index_dir = index_dir or settings.index_dir
+        index = ArticleIndex.load(index_dir, encoder=model.encoder)
+        return cls(model, index, settings, index_dir)
 
     def analyse(self, text: str, locale: str | None = None) -> Analysis:
         text = normalize_text(text)
@@ -69,17 +75,35 @@ class Suggester:
         with self._encoder_lock:
             vector = self.model.encode([text])[0]
         prediction = self.model.predict_encoded([text], vector)[0]
-        hits = self.index.search(
-            text,
-            vector,
-            self.settings.suggestions,
-            locale=locale,
-            fallback_locale=self.settings.fallback_locale,
-            intent_scores=None if prediction.out_of_scope else dict(prediction.top_intents),
-            options=self.search_options,
-        )
+        with self._index_lock:
+            hits = self.index.search(
+                text,
+                vector,
+                self.settings.suggestions,
+                locale=locale,
+                fallback_locale=self.settings.fallback_locale,
+                intent_scores=None if prediction.out_of_scope else dict(prediction.top_intents),
+                options=self.search_options,
+            )
         return Analysis(text, locale, detected, prediction, self.model.display_name(prediction.intent, locale), hits)
 
     def forget_cached(self) -> None:
         with self._cache_lock:
             self._cache.clear()
+
+    def upsert_article(self, article: Article) -> IndexChanges:
+        return self._apply({**self.index.articles, article.id: article})
+
+    def delete_article(self, article_id: str) -> IndexChanges | None:
+        if article_id not in self.index.articles:
+            return None
+        return self._apply({k: v for k, v in self.index.articles.items() if k != article_id})
+
+    def _apply(self, articles: dict[str, Article]) -> IndexChanges:
+        """Update the served index in place (only the changed article is embedded) and save it, so a restart
+        serves the same articles; cached analyses are dropped."""
+        with self._encoder_lock, self._index_lock:
+            changes = self.index.apply(list(articles.values()), source="admin API")
+            self.index.save(self.index_dir)
+        self.forget_cached()
+        return changes

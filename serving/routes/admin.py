@@ -1,0 +1,145 @@
+"""Admin routes (admin keys only): articles and answer templates, reflected in suggestions without a restart, and
+activating another model + index version."""
+
+from __future__ import annotations
+
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+from deflect.data.records import Article
+from deflect.serving.activation import ActivationInProgress, ModelActivator
+from deflect.serving.answers import AnswerTemplate
+from deflect.serving.auth import Scope
+from deflect.serving.deps import get_service, require
+from deflect.serving.schemas import (
+    IDENTIFIER,
+    ActivateRequest,
+    ActivationResponse,
+    AnswerTemplateBody,
+    AnswerTemplateOut,
+    ArticleSummary,
+    ArticleUpsert,
+    ErrorResponse,
+    IndexChangeResponse,
+)
+from deflect.serving.service import SuggestService
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+
+ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)}
+router = APIRouter(prefix="/admin", tags=["admin"], responses=ERRORS, dependencies=[Depends(require(Scope.ADMIN))])
+Service = Annotated[SuggestService, Depends(get_service)]
+ArticleId = Annotated[str, Path(pattern=IDENTIFIER)]
+Intent = Annotated[str, Path(pattern=IDENTIFIER)]
+
+
+@router.get("/articles", response_model=list[ArticleSummary])
+def list_articles(service: Service) -> list[ArticleSummary]:
+    return [
+        ArticleSummary(id=a.id, title=a.title, locale=a.locale, url=a.url, group=a.group_id, intents=list(a.intents))
+        for a in service.suggester.index.articles.values()
+    ]
+
+
+@router.put("/articles/{article_id}", response_model=IndexChangeResponse)
+def upsert_article(article_id: ArticleId, body: ArticleUpsert, service: Service) -> IndexChangeResponse:
+    """Add or replace an article: it is chunked and embedded now, and the next suggestion can show it."""
+    article = Article(
+        id=article_id,
+        title=body.title,
+        body=body.body,
+        locale=body.locale,
+        url=body.url,
+        group_id=body.group or article_id,
+        intents=tuple(body.intents),
+        section=body.section,
+    )
+    suggester = service.suggester
+    changes = suggester.upsert_article(article)
+    return IndexChangeResponse(
+        article_id=article_id,
+        added=changes.added,
+        updated=changes.updated,
+        deleted=changes.deleted,
+        embedded_chunks=changes.embedded_chunks,
+        index_version=suggester.index.version,
+    )
+
+
+@router.delete("/articles/{article_id}", response_model=IndexChangeResponse)
+def delete_article(article_id: ArticleId, service: Service) -> IndexChangeResponse:
+    suggester = service.suggester
+    changes = suggester.delete_article(article_id)
+    if changes is None:
+        raise HTTPException(404, f"no article '{article_id}'")
+    return IndexChangeResponse(
+        article_id=article_id,
+        added=0,
+        updated=0,
+        deleted=changes.deleted,
+        embedded_chunks=0,
+        index_version=suggester.index.version,
+    )
+
+
+def _template_out(template: AnswerTemplate) -> AnswerTemplateOut:
+    return AnswerTemplateOut(intent=template.intent, article_group=template.article_group, texts=template.texts)  # type: ignore[arg-type]
+
+
+@router.get("/answers", response_model=list[AnswerTemplateOut])
+def list_answers(service: Service) -> list[AnswerTemplateOut]:
+    return [_template_out(template) for template in service.answers.all()]
+
+
+@router.put("/answers/{intent}", response_model=AnswerTemplateOut)
+def upsert_answer(intent: Intent, body: AnswerTemplateBody, service: Service) -> AnswerTemplateOut:
+    """Add or replace the bot answer of an intent; used from the next suggestion on."""
+    if intent not in service.suggester.model.intents:
+        raise HTTPException(404, f"the active model has no intent '{intent}'")
+    template = AnswerTemplate(intent, body.article_group, dict(body.texts))
+    service.answers.upsert(template)
+    return _template_out(template)
+
+
+@router.delete("/answers/{intent}", status_code=204)
+def delete_answer(intent: Intent, service: Service) -> Response:
+    if not service.answers.delete(intent):
+        raise HTTPException(404, f"no answer template for '{intent}'")
+    return Response(status_code=204)
+
+
+def _activator(request: Request, service: Service) -> ModelActivator:
+    return request.app.state.activator
+
+
+def _activation(activator: ModelActivator) -> ActivationResponse:
+    state, suggester = activator.state, activator.service.suggester
+    return ActivationResponse(
+        status=state.status,
+        requested_model=state.model_dir,
+        requested_index=state.index_dir,
+        error=state.error,
+        started_at=state.started_at,
+        finished_at=state.finished_at,
+        active_model_version=suggester.model.version,
+        active_index_version=suggester.index.version,
+    )
+
+
+@router.post("/models/activate", response_model=ActivationResponse, status_code=202)
+def activate(body: ActivateRequest, activator: Annotated[ModelActivator, Depends(_activator)]) -> ActivationResponse:
+    """Load a model + index version in the background and swap it in atomically once it is ready; poll
+    `GET /admin/models/activation` for the outcome. Requests are answered by the active pair meanwhile."""
+    model_dir, index_dir = FilePath(body.model), FilePath(body.index)
+    for name, folder in (("model", model_dir), ("index", index_dir)):
+        if not (folder / "manifest.json").is_file():
+            raise HTTPException(404, f"{name} folder '{folder}' has no manifest.json on the server")
+    try:
+        activator.start(model_dir, index_dir)
+    except ActivationInProgress as error:
+        raise HTTPException(409, str(error)) from None
+    return _activation(activator)
+
+
+@router.get("/models/activation", response_model=ActivationResponse)
+def activation(activator: Annotated[ModelActivator, Depends(_activator)]) -> ActivationResponse:
+    return _activation(activator)
