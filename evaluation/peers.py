@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 from deflect.data.records import OUT_OF_SCOPE, Utterance
-from deflect.training.metrics import intent_metrics
+from deflect.training.metrics import in_scope_macro_f1, intent_metrics, open_class_metrics
 from deflect.training.ood import auroc
-from sklearn.metrics import f1_score
 
 SETFIT_BASE = "minilm"  # the packaged all-MiniLM-L6-v2, SetFit's usual base model
 SETFIT_BATCH_SIZE = 16
@@ -144,9 +143,7 @@ def peer_figures(run: PeerRun, name: str, test: list[Utterance], threshold: floa
     in_scope = [i for i, g in enumerate(gold) if g != OUT_OF_SCOPE]
     figures: dict[str, Any] = {
         "accuracy_before_rejection": float(np.mean([predicted[i] == gold[i] for i in in_scope])),
-        "macro_f1_before_rejection": float(
-            f1_score([gold[i] for i in in_scope], [predicted[i] for i in in_scope], average="macro")
-        ),
+        "macro_f1_before_rejection": in_scope_macro_f1(gold, predicted),
         "wall_seconds": run.wall_seconds,
         "peak_memory_mib": run.peak_memory_mib,
     }
@@ -160,8 +157,5 @@ def peer_figures(run: PeerRun, name: str, test: list[Utterance], threshold: floa
         figures.update(
             {k: v for k, v in intent_metrics(gold, predicted, rejected).items() if k != "accuracy_before_rejection"}
         )
-        open_label = [g if g != OUT_OF_SCOPE else "open" for g in gold]
-        decided = ["open" if r else p for p, r in zip(predicted, rejected, strict=True)]
-        figures["open_accuracy"] = float(np.mean([a == b for a, b in zip(open_label, decided, strict=True)]))
-        figures["open_macro_f1"] = float(f1_score(open_label, decided, average="macro"))
+        figures.update(open_class_metrics(gold, predicted, rejected))
     return figures

@@ -103,10 +103,17 @@ class ArticleIndex:
         self.articles = {article.id: article for article in articles}
         self.locales = frozenset(article.locale for article in articles)
         self.live_chunks = sum(chunk is not None for chunk in self.chunks)
+        self._by_group: dict[tuple[str, str], Article] = {}
+        for article in articles:
+            self._by_group.setdefault((article.group_id, article.locale), article)
         self._leads: dict[str, str] = {}  # each article's first passage, shown when only its title matched
         for chunk in self.chunks:
             if chunk is not None and not self._is_title(chunk):
                 self._leads.setdefault(chunk.article_id, chunk.text)
+
+    def article_in_group(self, group_id: str, locale: str) -> Article | None:
+        """The article of a translation group in one locale."""
+        return self._by_group.get((group_id, locale))
 
     def _is_title(self, chunk: Chunk) -> bool:
         return chunk.heading is None and chunk.text == self.articles[chunk.article_id].title

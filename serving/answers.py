@@ -32,8 +32,11 @@ class AnswerTemplate:
                     f"answer template '{self.intent}' ({locale}) must contain {ARTICLE_LINK} exactly once"
                 )
 
+    def text_for(self, locale: str, fallback_locale: str = "en") -> str | None:
+        return self.texts.get(locale) or self.texts.get(fallback_locale)
+
     def render(self, locale: str, article_url: str, fallback_locale: str = "en") -> str | None:
-        text = self.texts.get(locale) or self.texts.get(fallback_locale)
+        text = self.text_for(locale, fallback_locale)
         return None if text is None else text.replace(ARTICLE_LINK, article_url)
 
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from deflect.serving.auth import ApiKey, Scope
 from deflect.serving.service import SuggestService
-from deflect.serving.suggester import Suggester
 from fastapi import HTTPException, Request
 
 
@@ -16,10 +15,6 @@ def get_service(request: Request) -> SuggestService:
     if service is None:
         raise HTTPException(503, "the model is still loading")
     return service
-
-
-def get_suggester(request: Request) -> Suggester:
-    return get_service(request).suggester
 
 
 def presented_key(request: Request) -> str | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from deflect.data.pii import redact
 from deflect.retrieval.index import ArticleHit
-from deflect.serving.answers import AnswerTemplates
+from deflect.serving.answers import AnswerTemplate, AnswerTemplates
 from deflect.serving.conversations import (
     Conversation,
     ConversationStore,
@@ -152,10 +152,14 @@ class SuggestService:
             unhelpful_feedback=unhelpful,
         )
         prediction = analysis.prediction
-        answer = self._answer(analysis, suggester) if analysis.hits else None
-        outcome = policy.decide(prediction, analysis.intent_name, analysis.hits, signals, has_answer=answer is not None)
-        if outcome.decision is not Decision.BOT_ANSWER:
-            answer = None
+        template = self.answers.get(prediction.intent)
+        has_answer = (
+            template is not None and template.text_for(analysis.locale, self.settings.fallback_locale) is not None
+        )
+        outcome = policy.decide(prediction, analysis.intent_name, analysis.hits, signals, has_answer=has_answer)
+        answer = None
+        if template is not None and outcome.decision is Decision.BOT_ANSWER:
+            answer = self._answer(analysis, suggester, template)
         route = None
         if outcome.decision is Decision.HANDOFF:
             route = self.router.route(
@@ -216,20 +220,15 @@ class SuggestService:
             index_version=suggester.index.version,
         )
 
-    def _answer(self, analysis: Analysis, suggester: Suggester) -> BotAnswer | None:
-        """The intent's template in the customer's language, linking the template's article in that language
-        (or the best hit that belongs to it)."""
-        template = self.answers.get(analysis.prediction.intent)
-        if template is None:
-            return None
-        index = suggester.index
-        articles = [hit.article for hit in analysis.hits if hit.article.group_id == template.article_group]
-        articles += [
-            article
-            for article in index.articles.values()
-            if article.group_id == template.article_group and article.locale == analysis.locale
-        ]
-        article = articles[0] if articles else analysis.hits[0].article
+    def _answer(self, analysis: Analysis, suggester: Suggester, template: AnswerTemplate) -> BotAnswer | None:
+        """The intent's template in the customer's language, linking the best hit of the template's article group,
+        else that group's article in the customer's language, else the best hit."""
+        group_hits = [hit.article for hit in analysis.hits if hit.article.group_id == template.article_group]
+        article = (
+            group_hits[0]
+            if group_hits
+            else suggester.index.article_in_group(template.article_group, analysis.locale) or analysis.hits[0].article
+        )
         text = template.render(analysis.locale, article.url, self.settings.fallback_locale)
         return None if text is None else BotAnswer(text=text, article_id=article.id, url=article.url)
 

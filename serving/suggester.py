@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,17 +93,23 @@ class Suggester:
             self._cache.clear()
 
     def upsert_article(self, article: Article) -> IndexChanges:
-        return self._apply({**self.index.articles, article.id: article})
+        changes = self._apply(lambda articles: {**articles, article.id: article})
+        assert changes is not None  # an upsert always has an article set to apply
+        return changes
 
     def delete_article(self, article_id: str) -> IndexChanges | None:
-        if article_id not in self.index.articles:
-            return None
-        return self._apply({k: v for k, v in self.index.articles.items() if k != article_id})
+        return self._apply(
+            lambda articles: {k: v for k, v in articles.items() if k != article_id} if article_id in articles else None
+        )
 
-    def _apply(self, articles: dict[str, Article]) -> IndexChanges:
+    def _apply(self, change: Callable[[dict[str, Article]], dict[str, Article] | None]) -> IndexChanges | None:
         """Update the served index in place (only the changed article is embedded) and save it, so a restart
-        serves the same articles; cached analyses are dropped."""
+        serves the same articles; cached analyses are dropped. `change` reads the current articles under the same
+        lock, so concurrent admin changes never overwrite each other; None from it means nothing to change."""
         with self._encoder_lock, self._index_lock:
+            articles = change(self.index.articles)
+            if articles is None:
+                return None
             changes = self.index.apply(list(articles.values()), source="admin API")
             self.index.save(self.index_dir)
         self.forget_cached()

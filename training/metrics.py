@@ -26,3 +26,23 @@ def intent_metrics(gold: Sequence[str], predicted: Sequence[str], rejected: Sequ
         if rejected_array.any():
             metrics["out_of_scope_precision"] = float(is_out[rejected_array].mean())
     return metrics
+
+
+def in_scope_macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
+    """Macro-F1 over the in-scope queries, before any rejection."""
+    from sklearn.metrics import f1_score
+
+    kept = [i for i, g in enumerate(gold) if g != OUT_OF_SCOPE]
+    return float(f1_score([gold[i] for i in kept], [predicted[i] for i in kept], average="macro"))
+
+
+def open_class_metrics(gold: Sequence[str], predicted: Sequence[str], rejected: Sequence[bool]) -> dict[str, float]:
+    """Accuracy and macro-F1 over the known intents plus one open class, as in the open-intent literature (ADB)."""
+    from sklearn.metrics import f1_score
+
+    truth = [g if g != OUT_OF_SCOPE else "open" for g in gold]
+    decided = ["open" if r else p for p, r in zip(predicted, rejected, strict=True)]
+    return {
+        "open_accuracy": float(np.mean([a == b for a, b in zip(truth, decided, strict=True)])),
+        "open_macro_f1": float(f1_score(truth, decided, average="macro")),
+    }

@@ -7,6 +7,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from deflect.data.records import Article
+from deflect.retrieval.index import IndexChanges
 from deflect.serving.activation import ActivationInProgress, ModelActivator
 from deflect.serving.answers import AnswerTemplate
 from deflect.serving.auth import Scope
@@ -23,6 +24,7 @@ from deflect.serving.schemas import (
     IndexChangeResponse,
 )
 from deflect.serving.service import SuggestService
+from deflect.serving.suggester import Suggester
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)}
@@ -55,14 +57,7 @@ def upsert_article(article_id: ArticleId, body: ArticleUpsert, service: Service)
     )
     suggester = service.suggester
     changes = suggester.upsert_article(article)
-    return IndexChangeResponse(
-        article_id=article_id,
-        added=changes.added,
-        updated=changes.updated,
-        deleted=changes.deleted,
-        embedded_chunks=changes.embedded_chunks,
-        index_version=suggester.index.version,
-    )
+    return _index_change(article_id, changes, suggester)
 
 
 @router.delete("/articles/{article_id}", response_model=IndexChangeResponse)
@@ -71,12 +66,16 @@ def delete_article(article_id: ArticleId, service: Service) -> IndexChangeRespon
     changes = suggester.delete_article(article_id)
     if changes is None:
         raise HTTPException(404, f"no article '{article_id}'")
+    return _index_change(article_id, changes, suggester)
+
+
+def _index_change(article_id: str, changes: IndexChanges, suggester: Suggester) -> IndexChangeResponse:
     return IndexChangeResponse(
         article_id=article_id,
-        added=0,
-        updated=0,
+        added=changes.added,
+        updated=changes.updated,
         deleted=changes.deleted,
-        embedded_chunks=0,
+        embedded_chunks=changes.embedded_chunks,
         index_version=suggester.index.version,
     )
 
