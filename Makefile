@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup build demo test lint typecheck eval-demo clean
+.PHONY: setup build demo test lint typecheck eval-demo load-benchmark clean
 
 setup: $(STAMP)
 
@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 
 build: setup
 	$(BIN)/deflect train --data data/demo --out models/demo
+	$(BIN)/deflect optimize --model models/demo --data data/demo
 	$(BIN)/deflect index --articles data/demo/articles --model models/demo --out indexes/demo
 
 demo: build
@@ -25,6 +26,9 @@ demo: build
 
 eval-demo: build
 	$(BIN)/deflect eval --model models/demo --data data/demo --split test --output evaluation/results/demo_intents.json
+
+load-benchmark: build
+	$(BIN)/python -m deflect.evaluation.load_benchmark
 
 test: setup
 	$(BIN)/pytest

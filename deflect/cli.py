@@ -172,7 +172,7 @@ def _eval(args: argparse.Namespace) -> int:
     from deflect.evaluation.intents import evaluate_intent_model, format_intent_report
     from deflect.training.model import IntentModel
 
-    model = IntentModel.from_pretrained(args.model)
+    model = IntentModel.from_pretrained(args.model, runtime=args.runtime)
     report = evaluate_intent_model(model, args.data, split=args.split)
     print(format_intent_report(report))
     if args.output:
@@ -180,6 +180,28 @@ def _eval(args: argparse.Namespace) -> int:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {output}")
+    return 0
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    from deflect.data.utterances import load_utterances
+    from deflect.training.optimize import current_report, optimize_artifact
+
+    if not args.force and (report := current_report(args.model)) is not None:
+        print(f"{args.model}: ONNX export up to date (model {report['model_version']}; use --force to redo it)")
+        return 0
+    check = load_utterances(args.data, args.split)
+    print(f"exporting the encoder of {args.model}, then checking it on {len(check)} utterances of {args.data}")
+    result = optimize_artifact(args.model, check, max_accuracy_drop=args.max_accuracy_drop / 100)
+    print(
+        f"{args.model}/onnx: {result.encoder}, int8, {result.megabytes:.0f} MiB, exported in "
+        f"{result.export_seconds:.0f} s\n"
+        f"  accuracy {result.accuracy_native:.2%} → {result.accuracy_onnx:.2%}, after out-of-scope rejection "
+        f"{result.in_scope_accuracy_native:.2%} → {result.in_scope_accuracy_onnx:.2%} ({result.examples} utterances)\n"
+        f"  same decision on {result.decision_agreement:.1%}; cosine to the original vectors: mean "
+        f"{result.cosine_mean:.4f}, min {result.cosine_min:.4f}\n"
+        "  served from now on (DEFLECT_ENCODER_RUNTIME=native serves the original encoder)"
+    )
     return 0
 
 
@@ -331,7 +353,28 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", required=True, help="labelled data (file or folder)")
     evaluate.add_argument("--split", default="test", help="split to read from a folder or benchmark (default test)")
     evaluate.add_argument("--output", help="also write the report as JSON here")
+    evaluate.add_argument(
+        "--runtime",
+        choices=["auto", "native", "onnx"],
+        default="auto",
+        help="encoder: the model's ONNX export if it has one (auto), the original (native), or the export (onnx)",
+    )
     evaluate.set_defaults(run=_eval)
+
+    optimize = commands.add_parser(
+        "optimize", help="export a model's encoder to ONNX Runtime with int8 weights, checked on labelled data"
+    )
+    optimize.add_argument("--model", required=True, help="model artifact folder; the export goes into its onnx/")
+    optimize.add_argument("--data", required=True, help="labelled data to check the export on (file or folder)")
+    optimize.add_argument("--split", default="test", help="split to read from a folder or benchmark (default test)")
+    optimize.add_argument(
+        "--max-accuracy-drop",
+        type=float,
+        default=0.3,
+        help="keep the export only if accuracy drops by at most this many points (default 0.3)",
+    )
+    optimize.add_argument("--force", action="store_true", help="export again even if the export is up to date")
+    optimize.set_defaults(run=_optimize)
 
     serve = commands.add_parser("serve", help="start the HTTP API")
     serve.add_argument("--model", help="model artifact folder (default: DEFLECT_MODEL_DIR or models/demo)")

@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     threads: int | None = Field(None, description="Encoder threads; default: the library's own choice")
+    encoder_runtime: Literal["auto", "native", "onnx"] = Field(
+        "auto",
+        description="Encoder runtime: the model's int8 ONNX export if `deflect optimize` made one (auto), the "
+        "original encoder (native), or the export, required (onnx)",
+    )
+    max_batch_size: int = Field(32, ge=1, le=256, description="Concurrent requests' texts encoded in one batch")
 
     fallback_locale: str = Field("en", description="Locale when a message has no letters to detect one from")
     suggestions: int = Field(3, ge=1, le=10, description="Articles returned per suggestion")

@@ -117,7 +117,9 @@ class SuggestService:
 
     def activate(self, suggester: Suggester) -> None:
         """Serve another model and index from the next request on; requests under way finish on the old pair."""
-        self._active = self._activated(suggester)
+        previous, self._active = self._active, self._activated(suggester)
+        if previous.suggester is not suggester:
+            previous.suggester.close()
 
     def _activated(self, suggester: Suggester) -> Active:
         settings, model = self.settings, suggester.model

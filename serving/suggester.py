@@ -8,10 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from deflect.data.records import Article
 from deflect.data.text import detect_locale, normalize_text
 from deflect.retrieval.index import ArticleHit, ArticleIndex, IndexChanges
 from deflect.retrieval.search import SearchOptions
+from deflect.serving.batcher import MicroBatcher
 from deflect.training.model import IntentModel, IntentPrediction
 
 from deflect.settings import Settings
@@ -28,8 +30,9 @@ class Analysis:
 
 
 class Suggester:
-    """One loaded model and index. Repeated texts (typeahead sends every prefix; widgets retry) are answered from a
-    bounded cache keyed by text and locale, emptied whenever the articles change."""
+    """One loaded model and index. Concurrent requests' texts are encoded in shared batches; repeated texts
+    (widgets retry, typeahead resends a prefix after a deletion) are answered from a bounded cache keyed by text and
+    locale, emptied whenever the articles change."""
 
     def __init__(self, model: IntentModel, index: ArticleIndex, settings: Settings, index_dir: Path | None = None):
         self.model = model
@@ -46,11 +49,14 @@ class Suggester:
         self._index_lock = threading.Lock()  # searches never see an article update half-applied
         self._cache: OrderedDict[tuple[str, str | None], Analysis] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._batcher = MicroBatcher(self._classify_batch, max_batch=settings.max_batch_size, name="classifier")
 
     @classmethod
     def load(cls, settings: Settings, model_dir: Path | None = None, index_dir: Path | None = None) -> Suggester:
         """The configured model and index, or the given ones; the index must use the model's encoder."""
-        model = IntentModel.from_pretrained(model_dir or settings.model_dir, threads=settings.threads)
+        model = IntentModel.from_pretrained(
+            model_dir or settings.model_dir, threads=settings.threads, runtime=settings.encoder_runtime
+        )
         index_dir = index_dir or settings.index_dir
         index = ArticleIndex.load(index_dir, encoder=model.encoder)
         return cls(model, index, settings, index_dir)
@@ -73,9 +79,7 @@ class Suggester:
     def _analyse(self, text: str, locale: str | None) -> Analysis:
         detected = locale is None
         locale = locale or detect_locale(text, self.settings.fallback_locale)
-        with self._encoder_lock:
-            vector = self.model.encode([text])[0]
-        prediction = self.model.predict_encoded([text], vector)[0]
+        vector, prediction = self._batcher.submit(text)
         with self._index_lock:
             hits = self.index.search(
                 text,
@@ -87,6 +91,19 @@ class Suggester:
                 options=self.search_options,
             )
         return Analysis(text, locale, detected, prediction, self.model.display_name(prediction.intent, locale), hits)
+
+    def _classify_batch(self, texts: list[str]) -> list[tuple[np.ndarray, IntentPrediction]]:
+        """Encode and classify concurrent requests' texts together (one encoder call, one head and distance
+        computation for the batch); int8 activations are quantised per batch, so a vector can differ from the one
+        computed alone at the level of that rounding."""
+        with self._encoder_lock:
+            vectors = self.model.encode(texts)
+        return list(zip(vectors, self.model.predict_encoded(texts, vectors), strict=True))
+
+    def close(self) -> None:
+        """Stop batching (requests still running on this pair encode on their own); the service calls it when it
+        swaps another pair in."""
+        self._batcher.close()
 
     def forget_cached(self) -> None:
         with self._cache_lock:

@@ -9,15 +9,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from deflect.training.encoders import Encoder, load_encoder
+from deflect.training.encoders import Encoder, load_encoder, onnx_encoder
 
 import deflect
 
 MODEL_FORMAT = "deflect-intent-model"
 MODEL_FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
+ONNX_FOLDER = "onnx"  # the encoder exported by `deflect optimize`, inside the model artifact
+ONNX_MANIFEST = "check.json"
+EncoderRuntime = Literal["auto", "native", "onnx"]
 
 
 class ArtifactError(ValueError):
@@ -83,10 +86,26 @@ def manifest_header(artifact_format: str, format_version: int, fingerprint: str,
     }
 
 
-def artifact_encoder(folder: Path, manifest: dict[str, Any], encoder: Encoder | None, threads: int | None) -> Encoder:
-    """The encoder an artifact was built with: loaded by its reference, or checked against the one given."""
+def artifact_encoder(
+    folder: Path,
+    manifest: dict[str, Any],
+    encoder: Encoder | None,
+    threads: int | None,
+    runtime: EncoderRuntime = "auto",
+) -> Encoder:
+    """The encoder an artifact was built with, or a check that the given one is it. Without one given: its
+    ONNX export when `deflect optimize` made one (runtime auto or onnx), else the encoder loaded by its reference."""
     reference = manifest["encoder"]["reference"]
     if encoder is None:
+        exported = folder / ONNX_FOLDER
+        if runtime != "native" and (exported / ONNX_MANIFEST).is_file():
+            try:
+                return onnx_encoder(exported, reference, threads)
+            except (OSError, ValueError) as error:
+                message = f"{exported}: unusable ONNX export ({error}); run `deflect optimize --force` again"
+                raise ArtifactError(message) from None
+        if runtime == "onnx":
+            raise ArtifactError(f"{folder}: has no ONNX export; run `deflect optimize --model {folder}` first")
         return load_encoder(reference, threads=threads)
     if encoder.reference != reference:
         raise ArtifactError(

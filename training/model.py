@@ -16,6 +16,7 @@ from deflect.training.artifact import (
     MODEL_FORMAT,
     MODEL_FORMAT_VERSION,
     ArtifactError,
+    EncoderRuntime,
     artifact_encoder,
     read_manifest,
     write_json,
@@ -134,12 +135,18 @@ class IntentModel:
 
     @classmethod
     def from_pretrained(
-        cls, folder: str | Path, encoder: Encoder | None = None, *, threads: int | None = None
+        cls,
+        folder: str | Path,
+        encoder: Encoder | None = None,
+        *,
+        threads: int | None = None,
+        runtime: EncoderRuntime = "auto",
     ) -> IntentModel:
-        """Load an artifact folder; a given encoder must be the one the artifact was trained with."""
+        """Load an artifact folder; a given encoder must be the one the artifact was trained with. `runtime`: the
+        encoder's ONNX export if the artifact has one (auto), never (native), or required (onnx)."""
         folder = Path(folder)
         manifest = read_manifest(folder, MODEL_FORMAT, MODEL_FORMAT_VERSION)
-        encoder = artifact_encoder(folder, manifest, encoder, threads)
+        encoder = artifact_encoder(folder, manifest, encoder, threads, runtime)
         temperature = float(manifest["calibration"]["temperature"])
         try:
             weights = np.load(folder / HEAD_FILE)

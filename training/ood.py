@@ -41,6 +41,11 @@ class EmbeddingReference:
     precision: np.ndarray  # (dim, dim) inverse of the shared covariance
     neighbours: int = 10
 
+    def __post_init__(self) -> None:
+        # the query-independent half of every Mahalanobis distance, computed once rather than per query
+        self._projected_means = self.means @ self.precision
+        self._mean_terms = np.einsum("cd,cd->c", self._projected_means, self.means)
+
     @classmethod
     def fit(cls, embeddings: np.ndarray, intents: np.ndarray, neighbours: int = 10) -> EmbeddingReference:
         labels = np.unique(intents)
@@ -64,10 +69,8 @@ class EmbeddingReference:
         return {"knn": self.knn(embeddings), "mahalanobis": self.mahalanobis(embeddings)}
 
     def mahalanobis(self, embeddings: np.ndarray) -> np.ndarray:
-        projected_queries = embeddings @ self.precision
-        query_terms = np.einsum("nd,nd->n", projected_queries, embeddings)
-        mean_terms = np.einsum("cd,cd->c", self.means @ self.precision, self.means)
-        distances = query_terms[:, None] - 2 * projected_queries @ self.means.T + mean_terms[None, :]
+        query_terms = np.einsum("nd,nd->n", embeddings @ self.precision, embeddings)
+        distances = query_terms[:, None] - 2 * embeddings @ self._projected_means.T + self._mean_terms[None, :]
         return -distances.min(1)
 
 

