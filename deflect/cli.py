@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from deflect.data.errors import DataFormatError
 from deflect.serving.auth import KeyStoreError
 from deflect.training.artifact import ArtifactError
@@ -205,6 +207,50 @@ def _optimize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db(args: argparse.Namespace) -> int:
+    from deflect.data.events import migrate
+    from deflect.settings import Settings
+
+    url = args.url or Settings().database_url
+    migrate(url)
+    print(f"{_safe_url(url)}: schema up to date")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _events(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from deflect.data.events import EventStore
+    from deflect.settings import Settings
+
+    settings = Settings()
+    store = EventStore.open(settings.database_url)
+    if args.action == "purge":
+        days = args.older_than_days or settings.event_retention_days
+        deleted = store.purge(datetime.now(UTC) - timedelta(days=days))
+        print(f"purged {deleted.suggestions} suggestions and {deleted.feedback} feedback older than {days} days")
+        return 0
+    if bool(args.conversation) == bool(args.customer):
+        print("deflect events: error: delete needs exactly one of --conversation or --customer", file=sys.stderr)
+        return 2
+    if args.conversation:
+        deleted = store.delete_conversation(args.conversation)
+    else:
+        deleted = store.delete_customer(args.customer)
+    print(
+        f"deleted {deleted.suggestions} suggestions and {deleted.feedback} feedback "
+        f"from {len(deleted.conversation_ids)} conversation(s) in {_safe_url(settings.database_url)}; "
+        "live conversation state expires on its own or goes with DELETE /admin/conversations/{id}"
+    )
+    return 0
+
+
 def _issue_demo_keys(path: Path) -> None:
     """Fresh demo keys on every start (the previous demo keys are revoked), printed once."""
     from deflect.serving.auth import KeyStore, Role
@@ -385,6 +431,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (share state through REDIS_URL)")
     serve.set_defaults(run=_serve)
 
+    database = commands.add_parser("db", help="bring the event database's schema up to date (Alembic)")
+    database.add_argument("action", choices=["upgrade"])
+    database.add_argument("--url", help="database URL (default: DATABASE_URL or the settings' SQLite file)")
+    database.set_defaults(run=_db)
+
+    events = commands.add_parser("events", help="purge old stored events or delete a conversation's or customer's")
+    events.add_argument("action", choices=["purge", "delete"])
+    events.add_argument("--older-than-days", type=int, help="purge: default DEFLECT_EVENT_RETENTION_DAYS (90)")
+    events.add_argument("--conversation", help="delete: everything stored for this conversation id")
+    events.add_argument("--customer", help="delete: everything stored for this customer id")
+    events.set_defaults(run=_events)
+
     keys = commands.add_parser("keys", help="create, list or revoke API keys")
     keys.add_argument("action", choices=["create", "list", "revoke"])
     keys.add_argument("--name", help="create: a name for the key; revoke: the key's name or id")
@@ -409,6 +467,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except (DataFormatError, ArtifactError, KeyStoreError) as error:
         print(f"deflect {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        print(f"deflect {args.command}: error: the event database failed: {reason}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

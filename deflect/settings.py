@@ -68,6 +68,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DEFLECT_REDIS_URL", "REDIS_URL"),
         description="Share conversation state (and rate limits) between workers through Redis; in-process if unset",
     )
+    database_url: str = Field(
+        "sqlite:///.deflect/deflect.db",
+        validation_alias=AliasChoices("DEFLECT_DATABASE_URL", "DATABASE_URL"),
+        description="Where suggestion and feedback events are stored: a SQLite file, or postgresql://…",
+    )
+    event_retention_days: int = Field(
+        90, ge=1, description="Stored events older than this are purged (hourly while serving; deflect events purge)"
+    )
     auth_enabled: bool = Field(True, description="Require API keys (widget or admin) on the v1 and admin routes")
     api_keys_file: Path = Field(Path(".deflect/api_keys.json"), description="Hashed API keys (deflect keys create)")
     rate_limit_per_minute: int = Field(

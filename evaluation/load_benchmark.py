@@ -8,7 +8,8 @@ FastAPI route, `evaluation/naive_server.py`).
 Each server runs alone, as one uvicorn worker started the way users start it, while this process sends requests
 over keep-alive connections (one per simulated client). Messages are the demo test set's Korean and English
 utterances; Deflect's analysis cache is switched off, so every message is encoded (a repeated message would only
-measure the cache). Prints a table and writes evaluation/results/load.json.
+measure the cache), and every suggestion is stored in a SQLite event database before it is answered. Prints a
+table and writes evaluation/results/load.json.
 """
 
 from __future__ import annotations
@@ -183,6 +184,7 @@ class Server:
                 DEFLECT_ANALYSIS_CACHE_SIZE="0",
                 DEFLECT_RATE_LIMIT_PER_MINUTE="100000000",
                 DEFLECT_ENCODER_RUNTIME=kind.runtime,
+                DEFLECT_DATABASE_URL=f"sqlite:///{workdir / 'events.db'}",  # every suggestion is stored, as served
             )
             command = [sys.executable, "-m", "deflect.cli", "serve", "--model", str(model), "--index", str(index)]
             command += ["--port", str(self.port)]

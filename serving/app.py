@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
+from deflect.data.events import EventStore
 from deflect.serving.activation import ModelActivator
 from deflect.serving.answers import AnswerTemplates
 from deflect.serving.auth import KeyStore
@@ -13,6 +14,7 @@ from deflect.serving.conversations import ConversationStore, MemoryConversationS
 from deflect.serving.errors import install_error_handlers
 from deflect.serving.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from deflect.serving.metrics import ServiceMetrics
+from deflect.serving.retention import RetentionJob
 from deflect.serving.routes import admin, conversations, health, suggest
 from deflect.serving.routing import HandoffRouter
 from deflect.serving.service import SuggestService
@@ -56,6 +58,7 @@ def build_service(settings: Settings, suggester: Suggester | None = None) -> Sug
         settings,
         metrics,
         webhook,
+        EventStore.open(settings.database_url),
     )
 
 
@@ -85,8 +88,10 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         if getattr(app.state, "service", None) is None:
             app.state.service = build_service(settings, suggester)
             app.state.activator = ModelActivator(app.state.service)
+        retention = RetentionJob(app.state.service.events, settings.event_retention_days)
         with one_thread_per_numeric_call():
             yield
+        retention.stop()
         app.state.service.suggester.close()
         if app.state.service.webhook is not None:
             app.state.service.webhook.close()

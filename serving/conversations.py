@@ -108,6 +108,10 @@ class ConversationStore(Protocol):
 
     def conversation_of(self, suggestion_id: str) -> str | None: ...
 
+    def delete(self, conversation_id: str) -> bool:
+        """Forget a conversation now (a deletion request); True if there was one."""
+        ...
+
     def ping(self) -> bool: ...
 
 
@@ -151,6 +155,14 @@ class MemoryConversationStore:
         with self._lock:
             return self._suggestions.get(suggestion_id)
 
+    def delete(self, conversation_id: str) -> bool:
+        with self._lock:
+            entry = self._events.pop(conversation_id, None)
+            for event in entry[1] if entry else []:
+                if isinstance(event, SuggestionEvent):
+                    self._suggestions.pop(event.suggestion_id, None)
+            return entry is not None
+
     def ping(self) -> bool:
         return True
 
@@ -190,6 +202,14 @@ class RedisConversationStore:
     def conversation_of(self, suggestion_id: str) -> str | None:
         value = self.client.get(self._suggestion_key(suggestion_id))
         return None if value is None else value.decode() if isinstance(value, bytes) else str(value)
+
+    def delete(self, conversation_id: str) -> bool:
+        conversation = self.get(conversation_id)
+        if conversation is None:
+            return False
+        keys = [self._suggestion_key(s.suggestion_id) for s in conversation.suggestions]
+        self.client.delete(self._events_key(conversation_id), *keys)
+        return True
 
     def ping(self) -> bool:
         try:

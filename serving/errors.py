@@ -8,6 +8,7 @@ from deflect.serving.schemas import ErrorBody, ErrorDetail, ErrorResponse
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,13 @@ async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
     return error_response(error.status_code, code, str(error.detail), headers=getattr(error, "headers", None))
 
 
+async def _storage_error(request: Request, error: Exception) -> JSONResponse:
+    logger.exception("event store failed on %s %s", request.method, request.url.path)
+    return error_response(
+        503, "storage_unavailable", "The event store could not be written, so nothing was stored; retry shortly."
+    )
+
+
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, "internal_error", "An unexpected error occurred; it has been logged.")
@@ -58,4 +66,5 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(SQLAlchemyError, _storage_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -40,6 +40,11 @@ class SuggestRequest(BaseModel):
         description="Ties messages, feedback and the handoff together; one is issued when absent",
     )
     locale: Locale | None = Field(None, description="The customer's language; detected from the text when absent")
+    customer_id: str | None = Field(
+        None,
+        pattern=IDENTIFIER,
+        description="Your id for the customer: lets an admin delete everything stored about them",
+    )
     channel: str | None = Field(None, max_length=32, description="Where the message came from: web, app, kakao, …")
     page_url: str | None = Field(None, max_length=2048, description="The page the customer is on")
     history: list[HistoryTurn] = Field(
@@ -198,6 +203,13 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+class DeletionResponse(BaseModel):
+    conversations: list[str] = Field(description="Conversations whose stored events were deleted")
+    suggestions: int = Field(description="Stored suggestions deleted")
+    feedback: int = Field(description="Stored feedback deleted")
+    live_conversations: int = Field(description="Conversations dropped from the live conversation state")
 
 
 class ArticleUpsert(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from deflect.data.events import Deleted, EventStore, SuggestionRecord
 from deflect.data.pii import redact
 from deflect.retrieval.index import ArticleHit
 from deflect.serving.answers import AnswerTemplate, AnswerTemplates
@@ -97,8 +98,10 @@ class SuggestService:
         settings: Settings,
         metrics: ServiceMetrics | None = None,
         webhook: WebhookDelivery | None = None,
+        events: EventStore | None = None,
     ):
         self.store = store
+        self.events = events
         self.answers = answers
         self.router = router
         self.settings = settings
@@ -174,6 +177,29 @@ class SuggestService:
             self.metrics.handoffs.labels(route.team, route.priority.value).inc()
         self.metrics.decisions.labels(outcome.decision.value, outcome.reason_code.value).inc()
         suggestion_id = new_identifier("s")
+        redacted = redact(analysis.text)
+        if self.events is not None:  # stored before the answer leaves: an acknowledged suggestion is on disk
+            self.events.record_suggestion(
+                SuggestionRecord(
+                    id=suggestion_id,
+                    conversation_id=conversation_id,
+                    customer_id=request.customer_id,
+                    text=redacted,
+                    locale=analysis.locale,
+                    intent=prediction.intent,
+                    confidence=prediction.confidence,
+                    out_of_scope=prediction.out_of_scope,
+                    alternatives=list(prediction.top_intents),
+                    articles=[hit.article.id for hit in analysis.hits],
+                    decision=outcome.decision.value,
+                    reason_code=outcome.reason_code.value,
+                    reason=outcome.reason,
+                    frustration_score=frustration.score,
+                    model_version=suggester.model.version,
+                    index_version=suggester.index.version,
+                    channel=request.channel,
+                )
+            )
         first_handoff = outcome.decision is Decision.HANDOFF and not (
             conversation and any(s.decision == Decision.HANDOFF.value for s in conversation.suggestions)
         )
@@ -181,7 +207,7 @@ class SuggestService:
             conversation_id,
             SuggestionEvent(
                 suggestion_id=suggestion_id,
-                text=redact(analysis.text),
+                text=redacted,
                 locale=analysis.locale,
                 intent=prediction.intent,
                 intent_name=analysis.intent_name,
@@ -258,6 +284,11 @@ class SuggestService:
         conversation_id = self.store.conversation_of(request.suggestion_id)
         if conversation_id is None:
             raise UnknownSuggestion(f"no suggestion '{request.suggestion_id}' (unknown, or expired)")
+        if self.events is not None:
+            try:
+                self.events.record_feedback(request.suggestion_id, request.feedback, request.article_id)
+            except LookupError:
+                raise UnknownSuggestion(f"suggestion '{request.suggestion_id}' was deleted or purged") from None
         self.store.append(conversation_id, FeedbackEvent(request.suggestion_id, request.feedback, request.article_id))
         self.metrics.feedback.labels(request.feedback).inc()
         conversation = self.store.get(conversation_id)
@@ -270,6 +301,18 @@ class SuggestService:
             unhelpful_in_conversation=unhelpful,
             handoff_next=bool(limit) and unhelpful >= limit,
         )
+
+    def delete_conversation(self, conversation_id: str) -> tuple[Deleted, int]:
+        """Everything stored for a conversation: its events and its live state. Returns what went."""
+        deleted = self.events.delete_conversation(conversation_id) if self.events else Deleted(0, 0, [])
+        live = int(self.store.delete(conversation_id))
+        return deleted, live
+
+    def delete_customer(self, customer_id: str) -> tuple[Deleted, int]:
+        """Everything stored for a customer id, in every conversation they had."""
+        deleted = self.events.delete_customer(customer_id) if self.events else Deleted(0, 0, [])
+        live = sum(self.store.delete(conversation_id) for conversation_id in deleted.conversation_ids)
+        return deleted, live
 
     def handoff_package(self, conversation_id: str) -> HandoffPackage:
         conversation = self.store.get(conversation_id)

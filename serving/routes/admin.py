@@ -20,6 +20,7 @@ from deflect.serving.schemas import (
     AnswerTemplateOut,
     ArticleSummary,
     ArticleUpsert,
+    DeletionResponse,
     ErrorResponse,
     IndexChangeResponse,
 )
@@ -32,6 +33,7 @@ router = APIRouter(prefix="/admin", tags=["admin"], responses=ERRORS, dependenci
 Service = Annotated[SuggestService, Depends(get_service)]
 ArticleId = Annotated[str, Path(pattern=IDENTIFIER)]
 Intent = Annotated[str, Path(pattern=IDENTIFIER)]
+Identifier = Annotated[str, Path(pattern=IDENTIFIER)]
 
 
 @router.get("/articles", response_model=list[ArticleSummary])
@@ -142,3 +144,26 @@ def activate(body: ActivateRequest, activator: Annotated[ModelActivator, Depends
 @router.get("/models/activation", response_model=ActivationResponse)
 def activation(activator: Annotated[ModelActivator, Depends(_activator)]) -> ActivationResponse:
     return _activation(activator)
+
+
+def _deletion(deleted: Any, live: int) -> DeletionResponse:
+    return DeletionResponse(
+        conversations=deleted.conversation_ids,
+        suggestions=deleted.suggestions,
+        feedback=deleted.feedback,
+        live_conversations=live,
+    )
+
+
+@router.delete("/conversations/{conversation_id}", response_model=DeletionResponse)
+def delete_conversation(conversation_id: Identifier, service: Service) -> DeletionResponse:
+    """Delete everything stored for a conversation (a data subject's request under PIPA or GDPR): its stored
+    suggestions and feedback and its live state."""
+    return _deletion(*service.delete_conversation(conversation_id))
+
+
+@router.delete("/customers/{customer_id}", response_model=DeletionResponse)
+def delete_customer(customer_id: Identifier, service: Service) -> DeletionResponse:
+    """Delete everything stored for a customer id (sent as `customer_id` with their messages), in every
+    conversation they had."""
+    return _deletion(*service.delete_customer(customer_id))

@@ -1,0 +1,100 @@
+"""An event the API acknowledged is never lost: the server process is killed (SIGKILL) in the middle of a burst of
+suggestions, and every suggestion it answered with 200 is in the event database after the restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from deflect.data.events import EventStore
+from deflect.serving.auth import KeyStore, Role
+
+MESSAGES = ["where is my parcel", "택배가 어디에 있나요?", "I want a refund", "비밀번호를 잊어버렸어요"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start_server(model_dir: Path, index_dir: Path, tmp_path: Path, database_url: str, port: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DEFLECT_API_KEYS_FILE": str(tmp_path / "keys.json"),
+        "DEFLECT_DATABASE_URL": database_url,
+        "DEFLECT_ANSWERS_OVERRIDES_FILE": str(tmp_path / "answers.json"),
+        "DEFLECT_RATE_LIMIT_PER_MINUTE": "1000000",
+    }
+    env.pop("REDIS_URL", None)
+    command = [sys.executable, "-m", "deflect.cli", "serve", "--model", str(model_dir), "--index", str(index_dir)]
+    server = subprocess.Popen(
+        [*command, "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    server.kill()
+    raise RuntimeError("server did not become ready")
+
+
+def test_every_acknowledged_suggestion_survives_a_killed_server(
+    demo_model_dir: Path, demo_index_dir: Path, tmp_path: Path
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'events.db'}"
+    widget_key, _ = KeyStore(tmp_path / "keys.json").create("widget", Role.WIDGET)
+    port = _free_port()
+    server = _start_server(demo_model_dir, demo_index_dir, tmp_path, database_url, port)
+    acknowledged: list[str] = []
+    failed = 0
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def customer(number: int) -> None:
+        nonlocal failed
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {widget_key}"}) as c:
+            sent = 0
+            while not stop.is_set():
+                try:
+                    response = c.post("/v1/suggest", json={"text": f"{MESSAGES[sent % 4]} #{number}-{sent}"}, timeout=5)
+                except httpx.HTTPError:
+                    with lock:
+                        failed += 1
+                    return
+                sent += 1
+                if response.status_code == 200:
+                    with lock:
+                        acknowledged.append(response.json()["suggestion_id"])
+
+    customers = [threading.Thread(target=customer, args=(n,)) for n in range(8)]
+    for thread in customers:
+        thread.start()
+    while len(acknowledged) < 40:
+        time.sleep(0.05)
+    server.send_signal(signal.SIGKILL)
+    server.wait()
+    stop.set()
+    for thread in customers:
+        thread.join()
+
+    assert len(acknowledged) >= 40 and failed > 0  # the kill really landed in the middle of the burst
+    restarted = _start_server(demo_model_dir, demo_index_dir, tmp_path, database_url, _free_port())
+    try:
+        store = EventStore(database_url)
+        stored = {s.id for s in store.suggestions()}
+        store.close()
+    finally:
+        restarted.terminate()
+        restarted.wait(timeout=30)
+    assert set(acknowledged) <= stored

@@ -1,0 +1,179 @@
+"""Stored events on SQLite and PostgreSQL: every suggestion and feedback, redacted, deletable, purged by age."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from deflect.data.events import EventStore, SuggestionRecord, migrate
+from deflect.retrieval.index import ArticleIndex
+from deflect.serving.app import create_app
+from deflect.serving.auth import KeyStore, Role
+from deflect.serving.retention import purge_expired
+from deflect.serving.suggester import Suggester
+from deflect.training.model import IntentModel
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, inspect, text
+
+from deflect.settings import Settings
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of each kind: a SQLite file, or a PostgreSQL schema of its own in the `test` database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'events.db'}"
+        return
+    schema = f"deflect_test_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def record(suggestion_id: str, conversation_id: str, customer_id: str | None = None, **changes) -> SuggestionRecord:
+    fields = {
+        "id": suggestion_id,
+        "conversation_id": conversation_id,
+        "customer_id": customer_id,
+        "text": "refund to [EMAIL] please",
+        "locale": "en",
+        "intent": "refund_status",
+        "confidence": 0.91,
+        "out_of_scope": False,
+        "alternatives": [("refund_status", 0.91), ("order_cancel", 0.05)],
+        "articles": ["refund-status-en"],
+        "decision": "bot_answer",
+        "reason_code": "confident",
+        "reason": "Confident",
+        "frustration_score": 0.0,
+        "model_version": "m-1",
+        "index_version": "i-1",
+        **changes,
+    }
+    return SuggestionRecord(**fields)
+
+
+def test_migrations_build_the_schema_and_are_idempotent(database_url: str) -> None:
+    migrate(database_url)
+    migrate(database_url)
+
+    store = EventStore(database_url)
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"suggestions", "feedback", "alembic_version"} <= tables
+    store.close()
+
+
+def test_deleting_a_customer_removes_every_conversation_of_theirs_and_nothing_else(database_url: str) -> None:
+    store = EventStore.open(database_url)
+    store.record_suggestion(record("s-1", "c-1", "customer-7"))
+    store.record_suggestion(record("s-2", "c-2", "customer-7"))
+    store.record_suggestion(record("s-3", "c-3", "customer-8"))
+    store.record_feedback("s-1", "helpful")
+    store.record_feedback("s-3", "not_helpful")
+
+    deleted = store.delete_customer("customer-7")
+
+    assert (deleted.suggestions, deleted.feedback, deleted.conversation_ids) == (2, 1, ["c-1", "c-2"])
+    assert [s.id for s in store.suggestions()] == ["s-3"]
+    assert [f.suggestion_id for f in store.feedback()] == ["s-3"]
+    store.close()
+
+
+def test_purge_drops_events_past_retention_with_their_feedback(database_url: str) -> None:
+    store = EventStore.open(database_url)
+    long_ago = datetime.now(UTC) - timedelta(days=120)
+    store.record_suggestion(record("s-old", "c-1", created_at=long_ago))
+    store.record_suggestion(record("s-new", "c-2"))
+    store.record_feedback("s-old", "helpful")
+
+    deleted = purge_expired(store, retention_days=90)
+
+    assert (deleted.suggestions, deleted.feedback) == (1, 1)
+    assert [s.id for s in store.suggestions()] == ["s-new"] and store.feedback() == []
+    store.close()
+
+
+@pytest.fixture()
+def app_settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(api_keys_file=tmp_path / "keys.json", database_url=database_url)
+
+
+@pytest.fixture()
+def clients(
+    app_settings: Settings, demo_model: IntentModel, demo_index: ArticleIndex
+) -> Iterator[tuple[TestClient, TestClient]]:
+    keys = KeyStore(app_settings.api_keys_file)
+    widget_key, _ = keys.create("widget", Role.WIDGET)
+    admin_key, _ = keys.create("admin", Role.ADMIN)
+    app = create_app(app_settings, Suggester(demo_model, demo_index, app_settings))
+    with TestClient(app, headers={"Authorization": f"Bearer {widget_key}"}) as widget:
+        admin = TestClient(app, headers={"Authorization": f"Bearer {admin_key}"})
+        yield widget, admin
+
+
+def test_the_api_stores_each_suggestion_and_feedback_redacted_with_model_version_and_reason(
+    clients: tuple[TestClient, TestClient], app_settings: Settings
+) -> None:
+    widget, _ = clients
+    text = "환불 언제 되나요? 연락처는 010-1234-5678 입니다"
+    first = widget.post("/v1/suggest", json={"text": text, "customer_id": "customer-42"}).json()
+    widget.post("/v1/feedback", json={"suggestion_id": first["suggestion_id"], "feedback": "not_helpful"})
+
+    store = EventStore(app_settings.database_url)
+    [stored] = store.suggestions(first["conversation_id"])
+    assert "010-1234-5678" not in stored.text and "환불" in stored.text
+    assert stored.customer_id == "customer-42" and stored.model_version == first["model_version"]
+    assert (stored.decision, stored.reason_code) == (first["decision"], first["reason_code"])
+    assert stored.intent == first["intent"]["intent"]
+    assert [f.feedback for f in store.feedback(first["conversation_id"])] == ["not_helpful"]
+    store.close()
+
+
+def test_an_admin_deletes_a_customer_and_their_live_conversation_goes_too(
+    clients: tuple[TestClient, TestClient], app_settings: Settings
+) -> None:
+    widget, admin = clients
+    first = widget.post("/v1/suggest", json={"text": "where is my parcel", "customer_id": "customer-9"}).json()
+    conversation = first["conversation_id"]
+    assert widget.get(f"/v1/conversations/{conversation}/handoff").status_code == 200
+
+    assert widget.delete("/admin/customers/customer-9").status_code == 403
+    response = admin.delete("/admin/customers/customer-9")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "conversations": [conversation],
+        "suggestions": 1,
+        "feedback": 0,
+        "live_conversations": 1,
+    }
+    assert widget.get(f"/v1/conversations/{conversation}/handoff").status_code == 404
+    store = EventStore(app_settings.database_url)
+    assert store.suggestions(conversation) == []
+    store.close()
+
+
+def test_a_suggestion_that_cannot_be_stored_is_refused_not_lost(
+    clients: tuple[TestClient, TestClient], app_settings: Settings
+) -> None:
+    widget, _ = clients
+    store = EventStore(app_settings.database_url)
+    with store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE feedback"))
+        connection.execute(text("DROP TABLE suggestions"))
+    store.close()
+
+    response = widget.post("/v1/suggest", json={"text": "where is my parcel", "conversation_id": "c-lost-1"})
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "storage_unavailable"
+    assert widget.get("/v1/conversations/c-lost-1/handoff").status_code == 404
