@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup build demo test lint typecheck eval-demo load-benchmark clean
+.PHONY: setup build demo test lint typecheck eval-demo report load-benchmark clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,9 @@ demo: build
 
 eval-demo: build
 	$(BIN)/deflect eval --model models/demo --data data/demo --split test --output evaluation/results/demo_intents.json
+
+report: build
+	$(BIN)/deflect eval --model models/demo --data data/demo --index indexes/demo --report evaluation/reports/demo
 
 load-benchmark: build
 	$(BIN)/python -m deflect.evaluation.load_benchmark

@@ -18,6 +18,13 @@ WARM_UP_TEXTS = ("택배가 어디에 있나요?", "where is my order")
 Status = Literal["idle", "loading", "active", "failed"]
 
 
+def warm_up(suggester: Suggester) -> None:
+    """The first requests on a model + index should not pay for lazy set-up (Kiwi's model, first batches)."""
+    for text in WARM_UP_TEXTS:
+        suggester.analyse(text)
+    suggester.forget_cached()
+
+
 class ActivationInProgress(RuntimeError):
     pass
 
@@ -51,9 +58,7 @@ class ModelActivator:
     def _load(self, model_dir: Path, index_dir: Path) -> None:
         try:
             suggester = Suggester.load(self.service.settings, model_dir, index_dir)
-            for text in WARM_UP_TEXTS:  # the first requests on the new pair should not pay for lazy set-up
-                suggester.analyse(text)
-            suggester.forget_cached()
+            warm_up(suggester)
             self.service.activate(suggester)
             outcome = ActivationState("active", str(model_dir), str(index_dir))
         except Exception as error:  # reported through the status route; the active pair stays

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 from deflect.data.events import EventStore
-from deflect.serving.activation import ModelActivator
+from deflect.serving.activation import ModelActivator, warm_up
 from deflect.serving.answers import AnswerTemplates
 from deflect.serving.auth import KeyStore
 from deflect.serving.body_limit import BodySizeLimit
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         if getattr(app.state, "service", None) is None:
             app.state.service = build_service(settings, suggester)
             app.state.activator = ModelActivator(app.state.service)
+            warm_up(app.state.service.suggester)
         retention = RetentionJob(app.state.service.events, settings.event_retention_days)
         with one_thread_per_numeric_call():
             yield

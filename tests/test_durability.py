@@ -67,11 +67,14 @@ def test_every_acknowledged_suggestion_survives_a_killed_server(
             sent = 0
             while not stop.is_set():
                 try:
-                    response = c.post("/v1/suggest", json={"text": f"{MESSAGES[sent % 4]} #{number}-{sent}"}, timeout=5)
+                    message = {"text": f"{MESSAGES[sent % 4]} #{number}-{sent}"}
+                    response = c.post("/v1/suggest", json=message, timeout=30)
                 except httpx.HTTPError:
                     with lock:
                         failed += 1
-                    return
+                    if server.poll() is not None:  # the server is gone: this customer stops
+                        return
+                    continue
                 sent += 1
                 if response.status_code == 200:
                     with lock:
@@ -80,13 +83,14 @@ def test_every_acknowledged_suggestion_survives_a_killed_server(
     customers = [threading.Thread(target=customer, args=(n,)) for n in range(8)]
     for thread in customers:
         thread.start()
-    while len(acknowledged) < 40:
+    deadline = time.monotonic() + 120
+    while len(acknowledged) < 40 and time.monotonic() < deadline:
         time.sleep(0.05)
     server.send_signal(signal.SIGKILL)
     server.wait()
     stop.set()
     for thread in customers:
-        thread.join()
+        thread.join(timeout=60)
 
     assert len(acknowledged) >= 40 and failed > 0  # the kill really landed in the middle of the burst
     restarted = _start_server(demo_model_dir, demo_index_dir, tmp_path, database_url, _free_port())
