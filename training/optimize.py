@@ -22,7 +22,7 @@ from deflect.training.artifact import (
     staged_folder,
     write_json,
 )
-from deflect.training.encoders import onnx_encoder
+from deflect.training.encoders import COMBINE, onnx_encoder
 from deflect.training.metrics import intent_metrics
 from deflect.training.model import IntentModel
 from deflect.training.onnx_export import export_encoder
@@ -32,6 +32,7 @@ from deflect.training.onnx_export import export_encoder
 class OptimizationReport:
     model_version: str
     encoder: str
+    int8_parts: list[str]  # the encoder's parts exported with int8 weights; the others are float32
     examples: int
     accuracy_native: float
     accuracy_onnx: float
@@ -74,6 +75,21 @@ def current_report(model_dir: str | Path) -> dict[str, Any] | None:
     return report if report.get("model_version") == version else None
 
 
+def weight_plans(reference: str) -> list[frozenset[str]]:
+    """Which parts of an encoder get int8 weights, in the order tried: all; for a combined encoder, all but one;
+    none (float32, still fused and run by ONNX Runtime)."""
+    parts = reference.split(COMBINE)
+    plans = [frozenset(parts)]
+    if len(parts) > 1:
+        plans += [frozenset(parts) - {part} for part in parts]
+    return [*plans, frozenset()]
+
+
+class _Discarded(Exception):
+    def __init__(self, report: OptimizationReport):
+        self.report = report
+
+
 def optimize_artifact(
     model_dir: str | Path,
     check: Sequence[Utterance],
@@ -82,40 +98,61 @@ def optimize_artifact(
     threads: int | None = None,
 ) -> OptimizationReport:
     """Export, compare on `check` (labelled utterances), and swap the export into `model_dir/onnx/` only if
-    accuracy (before and after out-of-scope rejection) drops by at most `max_accuracy_drop`."""
+    accuracy (before and after out-of-scope rejection) drops by at most `max_accuracy_drop`. Int8 weights are tried
+    first; parts whose int8 weights cost too much accuracy stay float32 (`weight_plans`)."""
     model_dir = Path(model_dir)
     labelled = [u for u in check if u.label is not None]
     if not labelled:
         raise ArtifactError("optimize needs labelled utterances to check the exported encoder against")
     native = IntentModel.from_pretrained(model_dir, runtime="native", threads=threads)
-    native_metrics, native_decisions, native_vectors = _figures(native, labelled)
+    native_figures = _figures(native, labelled)
+    rejected: list[OptimizationReport] = []
+    for int8_parts in weight_plans(native.encoder.reference):
+        try:
+            with staged_folder(model_dir / ONNX_FOLDER) as staging:
+                report = _export_and_check(model_dir, native, native_figures, labelled, staging, int8_parts, threads)
+                if report.accuracy_drop > max_accuracy_drop:
+                    raise _Discarded(report)
+                write_json(staging / ONNX_MANIFEST, {**asdict(report), "max_accuracy_drop": max_accuracy_drop})
+            return report
+        except _Discarded as discarded:
+            rejected.append(discarded.report)
+    tried = "; ".join(f"int8 {'+'.join(sorted(r.int8_parts)) or 'none'}: -{r.accuracy_drop:.2%}" for r in rejected)
+    raise OptimizationRejected(
+        f"{model_dir}: every ONNX export loses more than {max_accuracy_drop:.2%} accuracy on {len(labelled)} checked "
+        f"utterances ({tried}); the model keeps its original encoder"
+    )
 
-    with staged_folder(model_dir / ONNX_FOLDER) as staging:
-        started = time.perf_counter()
-        exported = export_encoder(native.encoder.reference, staging)
-        export_seconds = time.perf_counter() - started
-        encoder = onnx_encoder(staging, native.encoder.reference, threads=threads)
-        optimized = IntentModel.from_pretrained(model_dir, encoder=encoder)
-        onnx_metrics, onnx_decisions, onnx_vectors = _figures(optimized, labelled)
-        cosines = np.sum(native_vectors * onnx_vectors, axis=1)
-        report = OptimizationReport(
-            model_version=native.version,
-            encoder=native.encoder.reference,
-            examples=len(labelled),
-            accuracy_native=native_metrics.get("accuracy_before_rejection", 0.0),
-            accuracy_onnx=onnx_metrics.get("accuracy_before_rejection", 0.0),
-            in_scope_accuracy_native=native_metrics.get("in_scope_accuracy", 0.0),
-            in_scope_accuracy_onnx=onnx_metrics.get("in_scope_accuracy", 0.0),
-            decision_agreement=float(np.mean([a == b for a, b in zip(native_decisions, onnx_decisions, strict=True)])),
-            cosine_mean=float(cosines.mean()),
-            cosine_min=float(cosines.min()),
-            megabytes=sum(part.megabytes for part in exported),
-            export_seconds=export_seconds,
-        )
-        if report.accuracy_drop > max_accuracy_drop:
-            raise OptimizationRejected(
-                f"{model_dir}: the int8 ONNX encoder loses {report.accuracy_drop:.2%} accuracy on {len(labelled)} "
-                f"checked utterances (allowed {max_accuracy_drop:.2%}); the model keeps its original encoder"
-            )
-        write_json(staging / ONNX_MANIFEST, {**asdict(report), "max_accuracy_drop": max_accuracy_drop})
-    return report
+
+def _export_and_check(
+    model_dir: Path,
+    native: IntentModel,
+    native_figures: tuple[dict[str, float], list[Any], np.ndarray],
+    labelled: Sequence[Utterance],
+    staging: Path,
+    int8_parts: frozenset[str],
+    threads: int | None,
+) -> OptimizationReport:
+    native_metrics, native_decisions, native_vectors = native_figures
+    started = time.perf_counter()
+    exported = export_encoder(native.encoder.reference, staging, int8_parts)
+    export_seconds = time.perf_counter() - started
+    encoder = onnx_encoder(staging, native.encoder.reference, threads=threads)
+    optimized = IntentModel.from_pretrained(model_dir, encoder=encoder)
+    onnx_metrics, onnx_decisions, onnx_vectors = _figures(optimized, labelled)
+    cosines = np.sum(native_vectors * onnx_vectors, axis=1)
+    return OptimizationReport(
+        model_version=native.version,
+        encoder=native.encoder.reference,
+        int8_parts=sorted(int8_parts),
+        examples=len(labelled),
+        accuracy_native=native_metrics.get("accuracy_before_rejection", 0.0),
+        accuracy_onnx=onnx_metrics.get("accuracy_before_rejection", 0.0),
+        in_scope_accuracy_native=native_metrics.get("in_scope_accuracy", 0.0),
+        in_scope_accuracy_onnx=onnx_metrics.get("in_scope_accuracy", 0.0),
+        decision_agreement=float(np.mean([a == b for a, b in zip(native_decisions, onnx_decisions, strict=True)])),
+        cosine_mean=float(cosines.mean()),
+        cosine_min=float(cosines.min()),
+        megabytes=sum(part.megabytes for part in exported),
+        export_seconds=export_seconds,
+    )
