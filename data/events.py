@@ -140,11 +140,10 @@ class EventStore:
 
     @classmethod
     def open(cls, url: str) -> EventStore:
-        """Migrate, then connect."""
-        if make_url(database_url(url)).get_backend_name() == "sqlite":
-            _engine(url).dispose()  # creates the file's folder before Alembic connects
+        """Connect (which makes a SQLite file's folder), then migrate."""
+        store = cls(url)
         migrate(url)
-        return cls(url)
+        return store
 
     @contextmanager
     def session(self) -> Iterator[Session]:

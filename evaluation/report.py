@@ -248,13 +248,15 @@ def _percent(value: float | None) -> str:
     return "–" if value is None or np.isnan(value) else f"{value:.2%}"
 
 
-def _delta(new: float | None, old: float | None, higher_is_better: bool = True, percent: bool = True) -> str:
+def _delta(
+    new: float | None, old: float | None, higher_is_better: bool = True, percent: bool = True, unit: str = ""
+) -> str:
     if new is None or old is None or np.isnan(new) or np.isnan(old):
         return "<td>–</td>"
     change = new - old
     good = (change > 0) == higher_is_better
     css = "" if abs(change) < 1e-12 else ("better" if good else "worse")
-    text = f"{change * 100:+.2f} pt" if percent else f"{change:+.2f}"
+    text = f"{change * 100:+.2f} pt" if percent else f"{change:+.2f}{unit}"
     return f'<td class="{css}">{text}</td>'
 
 
@@ -301,7 +303,7 @@ def _metrics_section(evaluations: Sequence[ModelEvaluation]) -> str:
         values = [e.latency_ms[key] for e in evaluations]
         row = [f"latency {key} (one message)", *(f"{v:.1f} ms" for v in values)]
         if len(evaluations) == 2:
-            row.append(_delta(values[1], values[0], higher_is_better=False, percent=False).replace("</td>", " ms</td>"))
+            row.append(_delta(values[1], values[0], higher_is_better=False, percent=False, unit=" ms"))
         rows.append(row)
     return _table(header, rows)
 

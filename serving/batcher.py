@@ -25,8 +25,6 @@ class MicroBatcher(Generic[Result]):
         self._pending: queue.SimpleQueue[tuple[str, Future[Result]] | None] = queue.SimpleQueue()
         self._closed = False
         self._lock = threading.Lock()  # a text is queued before the stop sign or processed by its caller, never lost
-        self.batches = 0
-        self.texts = 0
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -76,7 +74,5 @@ class MicroBatcher(Generic[Result]):
             for _, future in batch:
                 future.set_exception(error)
             return
-        self.batches += 1
-        self.texts += len(batch)
         for (_, future), result in zip(batch, results, strict=True):
             future.set_result(result)

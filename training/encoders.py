@@ -120,6 +120,12 @@ class ConcatenatedEncoder:
         return np.ascontiguousarray(joined, dtype=np.float32)
 
 
+# the folder `deflect optimize` writes per encoder part (training/onnx_export.py) and OnnxEncoder reads
+ONNX_ENCODER_CONFIG = "encoder.json"
+ONNX_MODEL_FILE = "model.onnx"
+ONNX_TOKENIZER_FILE = "tokenizer.json"
+
+
 class OnnxEncoder:
     """An encoder exported by `deflect optimize` (training/onnx_export.py), run by ONNX Runtime: same reference and
     vectors (up to int8 rounding) as the encoder it was exported from. Texts are tokenised by `tokenizers` alone."""
@@ -129,7 +135,7 @@ class OnnxEncoder:
         from tokenizers import Tokenizer
 
         folder = Path(folder)
-        config = json.loads((folder / "encoder.json").read_text(encoding="utf-8"))
+        config = json.loads((folder / ONNX_ENCODER_CONFIG).read_text(encoding="utf-8"))
         self.reference = str(config["reference"])
         self.dim = int(config["dim"])
         self.batch_size = batch_size
@@ -141,9 +147,9 @@ class OnnxEncoder:
         # idle pool threads would spin on the cores the request threads need (measured: p50 8.0 → 5.8 ms)
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            str(folder / ONNX_MODEL_FILE), options, providers=["CPUExecutionProvider"]
         )
-        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer = Tokenizer.from_file(str(folder / ONNX_TOKENIZER_FILE))
         self._tokenizer.enable_truncation(int(config["max_length"]))
         self._tokenizer.enable_padding(pad_id=int(config["pad_id"]))
 

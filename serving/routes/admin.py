@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
+from deflect.data.events import Deleted
 from deflect.data.records import Article
 from deflect.retrieval.index import IndexChanges
 from deflect.serving.activation import ActivationInProgress, ModelActivator
@@ -146,7 +147,7 @@ def activation(activator: Annotated[ModelActivator, Depends(_activator)]) -> Act
     return _activation(activator)
 
 
-def _deletion(deleted: Any, live: int) -> DeletionResponse:
+def _deletion(deleted: Deleted, live: int) -> DeletionResponse:
     return DeletionResponse(
         conversations=deleted.conversation_ids,
         suggestions=deleted.suggestions,
