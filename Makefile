@@ -6,7 +6,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup build demo test lint typecheck eval-demo report load-benchmark clean
 
-setup: $(STAMP)
+# Debian's Chromium for the browser tests (Playwright drives it; no browser is ever downloaded), and a Korean font
+# so its screenshots show Hangul.
+BROWSER := /usr/bin/chromium /usr/share/fonts/truetype/nanum
+
+setup: $(STAMP) $(BROWSER)
+
+$(BROWSER):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum
 
 # torch first, pinned to the local CPU wheel: any other spec pulls gigabytes of CUDA packages.
 $(STAMP): pyproject.toml

@@ -4,7 +4,7 @@ schema is made by the Alembic migrations in `data/migrations/` (`migrate`), neve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -84,6 +84,7 @@ class Deleted:
     suggestions: int
     feedback: int
     conversation_ids: list[str]
+    labels: int = 0  # review labels (queue items and shadow predictions go with their suggestions)
 
 
 def database_url(url: str) -> str:
@@ -150,11 +151,15 @@ class EventStore:
         with self._sessions.begin() as session:
             yield session
 
-    def record_suggestion(self, record: SuggestionRecord) -> None:
+    def record_suggestion(self, record: SuggestionRecord, with_rows: Sequence[Base] = ()) -> None:
+        """Store a suggestion, and rows that refer to it (its review queue item) in the same transaction."""
         with self.session() as session:
             columns = asdict(record)
             columns["alternatives"] = [[intent, score] for intent, score in record.alternatives]
             session.add(StoredSuggestion(**columns))
+            if with_rows:
+                session.flush()
+                session.add_all(with_rows)
 
     def record_feedback(self, suggestion_id: str, feedback: str, article_id: str | None = None) -> None:
         with self.session() as session:
@@ -187,17 +192,22 @@ class EventStore:
             return list(session.scalars(query))
 
     def delete_conversation(self, conversation_id: str) -> Deleted:
-        """Everything stored for one conversation (a data subject's request)."""
+        """Everything stored for one conversation (a data subject's request), review labels included."""
+        from deflect.data.review_tables import ReviewLabel
+
         with self.session() as session:
             feedback = _delete(session, delete(StoredFeedback).where(StoredFeedback.conversation_id == conversation_id))
             suggestions = _delete(
                 session, delete(StoredSuggestion).where(StoredSuggestion.conversation_id == conversation_id)
             )
-            return Deleted(suggestions, feedback, [conversation_id] if suggestions else [])
+            labels = _delete(session, delete(ReviewLabel).where(ReviewLabel.conversation_id == conversation_id))
+            return Deleted(suggestions, feedback, [conversation_id] if suggestions or labels else [], labels)
 
     def delete_customer(self, customer_id: str) -> Deleted:
         """Everything stored for one customer id, in every conversation; returns those conversations' ids so the
         caller can drop their live state too."""
+        from deflect.data.review_tables import ReviewLabel
+
         with self.session() as session:
             conversations = sorted(
                 set(
@@ -208,10 +218,12 @@ class EventStore:
             )
             feedback = _delete(session, delete(StoredFeedback).where(StoredFeedback.customer_id == customer_id))
             suggestions = _delete(session, delete(StoredSuggestion).where(StoredSuggestion.customer_id == customer_id))
-            return Deleted(suggestions, feedback, conversations)
+            labels = _delete(session, delete(ReviewLabel).where(ReviewLabel.customer_id == customer_id))
+            return Deleted(suggestions, feedback, conversations, labels)
 
     def purge(self, older_than: datetime) -> Deleted:
-        """Drop events created before `older_than` (the retention setting); a suggestion goes with its feedback."""
+        """Drop events created before `older_than` (the retention setting); a suggestion goes with its feedback, its
+        queue item and shadow predictions (the database cascades). Review labels stay: they are training data."""
         with self.session() as session:
             old = select(StoredSuggestion.id).where(StoredSuggestion.created_at < older_than)
             feedback = _delete(

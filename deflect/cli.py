@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,10 +18,14 @@ from deflect.data.errors import DataFormatError
 from deflect.serving.auth import KeyStoreError
 from deflect.training.artifact import ArtifactError
 
+if TYPE_CHECKING:
+    from deflect.data.reviewed import ReviewedMerge
+    from deflect.settings import Settings
+
 
 def _train(args: argparse.Namespace) -> int:
     from deflect.training.run import run_training
-    from deflect.training.trainer import TrainingArguments
+    from deflect.training.trainer import TrainingArguments, TrainingDataError
 
     arguments = TrainingArguments(
         encoder=args.encoder,
@@ -30,14 +34,21 @@ def _train(args: argparse.Namespace) -> int:
         out_of_scope_score=args.out_of_scope_score,
         target_out_of_scope_recall=args.out_of_scope_recall,
     )
-    outcome = run_training(
-        args.data,
-        args.out,
-        arguments,
-        validation_split=args.validation_split,
-        without_out_of_scope=args.without_out_of_scope,
-        force=args.force,
-    )
+    try:
+        outcome = run_training(
+            args.data,
+            args.out,
+            arguments,
+            validation_split=args.validation_split,
+            without_out_of_scope=args.without_out_of_scope,
+            force=args.force,
+            reviewed=args.include_reviewed,
+        )
+    except TrainingDataError as error:
+        print(f"deflect train: error: {args.data}: {error}", file=sys.stderr)
+        return 2
+    if outcome.reviewed is not None:
+        _print_reviewed_merge(args.include_reviewed, outcome.reviewed)
     if outcome.skipped:
         print(f"{outcome.folder}: up to date with {args.data} (use --force to retrain)")
     validation = outcome.metrics["validation"]
@@ -47,6 +58,16 @@ def _train(args: argparse.Namespace) -> int:
         f"out-of-scope recall {validation.get('out_of_scope_recall', float('nan')):.1%}, ECE {validation['ece']:.1%}"
     )
     return 0
+
+
+def _print_reviewed_merge(source: str, merge: ReviewedMerge) -> None:
+    print(
+        f"reviewed labels from {source}: {merge.added} in the training split ({merge.replaced} replaced a training "
+        f"example's label), {merge.held_out} left out (their text is in the validation or test data); "
+        f"new intents: {', '.join(merge.new_intents) or 'none'}"
+    )
+    for intent, count in merge.too_few.items():
+        print(f"  new intent '{intent}' left out: {count} reviewed example(s), it needs at least 2")
 
 
 def _prediction_row(row: dict[str, Any], prediction: Any, csv_cells: bool) -> dict[str, Any]:
@@ -246,6 +267,220 @@ def _optimize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_reviewed(args: argparse.Namespace) -> int:
+    from deflect.data.events import EventStore
+    from deflect.data.reviewed import export_reviewed
+    from deflect.settings import Settings
+
+    store = EventStore.open(args.database_url or Settings().database_url)
+    try:
+        print(export_reviewed(store, args.out).line())
+    finally:
+        store.close()
+    return 0
+
+
+def _pair_names(first: str, second: str) -> tuple[str, str]:
+    names = (Path(first).name, Path(second).name)
+    return names if names[0] != names[1] else (first, second)
+
+
+def _models_compare(args: argparse.Namespace) -> int:
+    from deflect.data.utterances import load_utterances
+    from deflect.evaluation.compare import compare_models, format_comparison
+    from deflect.evaluation.report import write_report
+    from deflect.retrieval.index import ArticleIndex
+    from deflect.training.model import IntentModel
+
+    utterances = load_utterances(args.data, args.split)
+    first = IntentModel.from_pretrained(args.first, runtime=args.runtime)
+    second = IntentModel.from_pretrained(args.second, runtime=args.runtime)
+    first_index = second_index = None
+    if args.index:
+        first_index = ArticleIndex.load(args.index, encoder=first.encoder)
+        same_encoder = first.encoder.reference == second.encoder.reference
+        second_index = first_index if same_encoder else ArticleIndex.load(args.index, encoder=second.encoder)
+    comparison = compare_models(
+        first,
+        second,
+        utterances,
+        first_index=first_index,
+        second_index=second_index,
+        names=_pair_names(args.first, args.second),
+    )
+    print(f"{args.data} ({args.split})")
+    print(format_comparison(comparison, examples=args.examples))
+    if args.report:
+        path = write_report([comparison.first, comparison.second], args.report, f"{args.data} ({args.split})")
+        print(f"wrote {path}")
+    return 0
+
+
+def _check_pair(model_dir: str | Path, index_dir: str | Path) -> str:
+    """The model's version, once the model and the index are artifacts built with the same encoder."""
+    from deflect.retrieval.index import INDEX_FORMAT, INDEX_FORMAT_VERSION
+    from deflect.training.artifact import MODEL_FORMAT, MODEL_FORMAT_VERSION, read_manifest
+
+    model = read_manifest(model_dir, MODEL_FORMAT, MODEL_FORMAT_VERSION)
+    index = read_manifest(index_dir, INDEX_FORMAT, INDEX_FORMAT_VERSION)
+    if model["encoder"]["reference"] != index["encoder"]["reference"]:
+        raise ArtifactError(
+            f"{index_dir}: built with encoder '{index['encoder']['reference']}', but {model_dir} uses "
+            f"'{model['encoder']['reference']}'; build the index with `deflect index --model {model_dir}`"
+        )
+    return str(model["version"])
+
+
+def _admin_key(args: argparse.Namespace) -> str | None:
+    """The admin key for `--server`; None (after saying so) when the server is given without one."""
+    key = args.admin_key or os.environ.get("DEFLECT_ADMIN_KEY")
+    if args.server and not key:
+        message = "--server needs --admin-key (or DEFLECT_ADMIN_KEY)"
+        print(f"deflect models {args.models_command}: error: {message}", file=sys.stderr)
+    return key
+
+
+def _activate_remotely(args: argparse.Namespace, key: str, model_dir: str, index_dir: str) -> bool:
+    from deflect.serving.remote_activation import RemoteActivationError, activate_on_server
+
+    print(f"activating {model_dir} + {index_dir} on {args.server} …", flush=True)
+    try:
+        version = activate_on_server(args.server, key, model_dir, index_dir, timeout_seconds=args.timeout)
+    except RemoteActivationError as error:
+        print(f"deflect models {args.models_command}: error: {error}; the registry is unchanged", file=sys.stderr)
+        return False
+    print(f"{args.server} now serves model {version}")
+    return True
+
+
+def _models_promote(args: argparse.Namespace) -> int:
+    from deflect.data.utterances import load_utterances
+    from deflect.evaluation.compare import compare_models, format_comparison, format_gate, promotion_gate
+    from deflect.serving.model_registry import ModelRegistry, new_entry
+    from deflect.settings import Settings
+    from deflect.training.model import IntentModel
+
+    key = _admin_key(args)
+    if args.server and not key:
+        return 2
+    settings = Settings()
+    registry = ModelRegistry(settings.model_registry_file)
+    active = registry.active()
+    active_model = active.model_dir if active else str(settings.model_dir)
+    active_index = active.index_dir if active else str(settings.index_dir)
+    candidate_version = _check_pair(args.candidate, args.index)
+    if _check_pair(active_model, active_index) == candidate_version:
+        print(f"{args.candidate}: model {candidate_version} is already the active model")
+        return 0
+    utterances = load_utterances(args.data, args.split)
+    data_name = f"{args.data} ({args.split})"
+    current = IntentModel.from_pretrained(active_model)
+    candidate = IntentModel.from_pretrained(args.candidate)
+    comparison = compare_models(current, candidate, utterances, names=("active", "candidate"))
+    print(data_name)
+    print(format_comparison(comparison, examples=args.examples))
+    gate = promotion_gate(comparison.first, comparison.second, args.tolerance)
+    if not gate.passed:
+        worse = ", ".join(check.label for check in gate.failures)
+        print(
+            f"deflect models promote: refused: {args.candidate} (model {candidate.version}) is worse than the active "
+            f"model {current.version} on {worse} by more than {args.tolerance:g} points on {data_name}: "
+            f"{format_gate(gate)}",
+            file=sys.stderr,
+        )
+        return 1
+    candidate_dir, index_dir = str(Path(args.candidate).resolve()), str(Path(args.index).resolve())
+    if args.server and key and not _activate_remotely(args, key, candidate_dir, index_dir):
+        return 2
+    baseline = None
+    if active is None:  # what was served before the registry: where the first rollback returns
+        baseline = new_entry(active_model, active_index, current.version, comparison.first.metrics, data_name)
+    entry = new_entry(args.candidate, args.index, candidate.version, comparison.second.metrics, data_name)
+    registry.promote(entry, baseline)
+    print(f"promoted model {candidate.version} ({format_gate(gate)}); active in {registry.path}")
+    return 0
+
+
+def _models_rollback(args: argparse.Namespace) -> int:
+    from deflect.serving.model_registry import ModelRegistry, RegistryError
+    from deflect.settings import Settings
+
+    key = _admin_key(args)
+    if args.server and not key:
+        return 2
+    registry = ModelRegistry(Settings().model_registry_file)
+    try:
+        target = registry.previous()
+        _check_pair(target.model_dir, target.index_dir)
+        if args.server and key and not _activate_remotely(args, key, target.model_dir, target.index_dir):
+            return 2
+        left, restored = registry.rollback()
+    except RegistryError as error:
+        print(f"deflect models rollback: error: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"rolled back from model {left.model_version} to {restored.model_version} ({restored.model_dir}); "
+        f"active in {registry.path}"
+    )
+    return 0
+
+
+def _models_list(args: argparse.Namespace) -> int:
+    from deflect.serving.model_registry import ModelRegistry
+    from deflect.settings import Settings
+
+    settings = Settings()
+    document = ModelRegistry(settings.model_registry_file).read()
+    if not document.entries:
+        print(f"{settings.model_registry_file}: nothing promoted yet; the default is {settings.model_dir}")
+        return 0
+    for number, entry in enumerate(document.entries):
+        marker = "*" if number == document.active else " "
+        figures = ", ".join(
+            f"{label} {entry.metrics[key]:.2%}"
+            for key, label in (("accuracy_before_rejection", "accuracy"), ("macro_f1", "macro-F1"))
+            if key in entry.metrics
+        )
+        print(
+            f"{marker} {number}  {entry.model_version}  {entry.promoted_at:%Y-%m-%d %H:%M}  {entry.note:<9} "
+            f"{entry.model_dir} + {entry.index_dir}  {figures}"
+        )
+    return 0
+
+
+def _models_shadow_report(args: argparse.Namespace) -> int:
+    from deflect.data.events import EventStore
+    from deflect.evaluation.shadow import compare_shadow, format_shadow_report
+    from deflect.settings import Settings
+
+    url = args.database_url or Settings().database_url
+    store = EventStore.open(url)
+    try:
+        comparisons = compare_shadow(store, args.model_version)
+    finally:
+        store.close()
+    if not comparisons:
+        which = f" of model {args.model_version}" if args.model_version else ""
+        print(f"{_safe_url(url)}: no shadow predictions{which} yet")
+        return 0
+    print("\n\n".join(format_shadow_report(c, examples=args.examples) for c in comparisons))
+    return 0
+
+
+def _with_registry_model(settings: Settings) -> Settings:
+    """Serve the registry's active model + index when neither was given (command line or environment)."""
+    from deflect.serving.model_registry import registry_model
+    from deflect.settings import Settings
+
+    explicit = bool({"model_dir", "index_dir"} & settings.model_fields_set)
+    entry = registry_model(settings.model_registry_file, explicit)
+    if entry is None:
+        return settings
+    os.environ["DEFLECT_MODEL_DIR"], os.environ["DEFLECT_INDEX_DIR"] = entry.model_dir, entry.index_dir
+    print(f"serving model {entry.model_version} + {entry.index_dir}, active in {settings.model_registry_file}")
+    return Settings()
+
+
 def _db(args: argparse.Namespace) -> int:
     from deflect.data.events import migrate
     from deflect.settings import Settings
@@ -283,22 +518,24 @@ def _events(args: argparse.Namespace) -> int:
     else:
         deleted = store.delete_customer(args.customer)
     print(
-        f"deleted {deleted.suggestions} suggestions and {deleted.feedback} feedback "
+        f"deleted {deleted.suggestions} suggestions, {deleted.feedback} feedback and {deleted.labels} review labels "
         f"from {len(deleted.conversation_ids)} conversation(s) in {_safe_url(settings.database_url)}; "
         "live conversation state expires on its own or goes with DELETE /admin/conversations/{id}"
     )
     return 0
 
 
-def _issue_demo_keys(path: Path) -> None:
-    """Fresh demo keys on every start (the previous demo keys are revoked), printed once."""
+def _issue_demo_keys(path: Path) -> str:
+    """Fresh demo keys on every start (the previous demo keys are revoked), printed once. Returns the widget key."""
     from deflect.serving.auth import KeyStore, Role
 
     store = KeyStore(path)
+    issued: dict[Role, str] = {}
     for role in Role:
         store.revoke(f"demo-{role.value}")
-        secret, _ = store.create(f"demo-{role.value}", role)
-        print(f"{role.value} API key: {secret}", flush=True)
+        issued[role], _ = store.create(f"demo-{role.value}", role)
+        print(f"{role.value} API key: {issued[role]}", flush=True)
+    return issued[Role.WIDGET]
 
 
 def _keys(args: argparse.Namespace) -> int:
@@ -335,10 +572,10 @@ def _serve(args: argparse.Namespace) -> int:
     for variable, value in (("DEFLECT_MODEL_DIR", args.model), ("DEFLECT_INDEX_DIR", args.index)):
         if value:
             os.environ[variable] = str(value)
-    settings = Settings()
+    settings = _with_registry_model(Settings())
     host, port = args.host or settings.host, args.port or settings.port
     if args.demo_keys:
-        _issue_demo_keys(settings.api_keys_file)
+        os.environ["DEFLECT_DEMO_WIDGET_KEY"] = _issue_demo_keys(settings.api_keys_file)
     if args.workers > 1 and not settings.redis_url:
         print(
             "note: without REDIS_URL each worker keeps its own conversations and rate limits; set it to share them",
@@ -349,6 +586,8 @@ def _serve(args: argparse.Namespace) -> int:
         f"health: http://{host}:{port}/healthz  —  {args.workers} worker(s)",
         flush=True,
     )
+    if args.demo_keys:
+        print(f"demo store with the chat widget: http://{host}:{port}/", flush=True)
     uvicorn.run(
         "deflect.serving.app:create_app", factory=True, host=host, port=port, workers=args.workers, log_level="info"
     )
@@ -392,6 +631,11 @@ def build_parser() -> argparse.ArgumentParser:
         "validation accuracy with out-of-scope as a class)",
     )
     train.add_argument("--force", action="store_true", help="retrain even if the artifact is up to date")
+    train.add_argument(
+        "--include-reviewed",
+        metavar="PATH",
+        help="merge reviewed labels (a deflect export-reviewed folder or its CSV) into the training split",
+    )
     train.set_defaults(run=_train)
 
     predict = commands.add_parser("predict", help="predict intents for a CSV or JSONL file")
@@ -483,6 +727,60 @@ def build_parser() -> argparse.ArgumentParser:
     database.add_argument("--url", help="database URL (default: DATABASE_URL or the settings' SQLite file)")
     database.set_defaults(run=_db)
 
+    export = commands.add_parser("export-reviewed", help="write reviewed labels as CSV and as a Hugging Face dataset")
+    export.add_argument("--out", required=True, help="folder for reviewed.csv and dataset/ (replaced if there)")
+    export.add_argument("--database-url", help="event database (default: DATABASE_URL or the settings' SQLite file)")
+    export.set_defaults(run=_export_reviewed)
+
+    models = commands.add_parser("models", help="compare, promote, roll back and list model versions; shadow report")
+    model_commands = models.add_subparsers(dest="models_command", required=True)
+
+    compare = model_commands.add_parser("compare", help="two models on the same labelled data, side by side")
+    compare.add_argument("first", metavar="A", help="model artifact folder")
+    compare.add_argument("second", metavar="B", help="model artifact folder")
+    compare.add_argument("--data", required=True, help="labelled data (file or folder)")
+    compare.add_argument("--split", default="test", help="split to read from a folder or benchmark (default test)")
+    compare.add_argument("--index", help="article index: adds article Recall@k and search to the latency")
+    compare.add_argument("--report", metavar="DIR", help="also write the HTML report with both models here")
+    compare.add_argument("--examples", type=int, default=5, help="messages shown per kind of disagreement")
+    compare.add_argument("--runtime", choices=["auto", "native", "onnx"], default="auto", help="encoder runtime")
+    compare.set_defaults(run=_models_compare)
+
+    promote = model_commands.add_parser(
+        "promote", help="make a model + index active if it is not worse than the active one on labelled data"
+    )
+    promote.add_argument("candidate", metavar="CANDIDATE_MODEL", help="model artifact folder")
+    promote.add_argument("--index", required=True, help="index folder built with the candidate's encoder")
+    promote.add_argument("--data", required=True, help="labelled data both models are evaluated on")
+    promote.add_argument("--split", default="test", help="split to read from a folder or benchmark (default test)")
+    promote.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.0,
+        help="points the candidate may lose on accuracy (before and after rejection), macro-F1 and out-of-scope "
+        "recall (default 0)",
+    )
+    promote.add_argument("--examples", type=int, default=5, help="messages shown per kind of disagreement")
+
+    rollback = model_commands.add_parser("rollback", help="make the previously active model + index active again")
+    for command in (promote, rollback):
+        command.add_argument("--server", metavar="URL", help="also activate it on this running server")
+        command.add_argument("--admin-key", help="admin API key for --server (default: DEFLECT_ADMIN_KEY)")
+        command.add_argument("--timeout", type=float, default=300, help="seconds to wait for the server (300)")
+    promote.set_defaults(run=_models_promote)
+    rollback.set_defaults(run=_models_rollback)
+
+    listing = model_commands.add_parser("list", help="the promoted models; * marks the active one")
+    listing.set_defaults(run=_models_list)
+
+    shadow = model_commands.add_parser(
+        "shadow-report", help="where a shadow model disagreed with the active one on live traffic"
+    )
+    shadow.add_argument("--database-url", help="event database (default: DATABASE_URL or the settings' SQLite file)")
+    shadow.add_argument("--model-version", help="only this shadow model (default: each one found)")
+    shadow.add_argument("--examples", type=int, default=5, help="disagreeing messages shown")
+    shadow.set_defaults(run=_models_shadow_report)
+
     events = commands.add_parser("events", help="purge old stored events or delete a conversation's or customer's")
     events.add_argument("action", choices=["purge", "delete"])
     events.add_argument("--older-than-days", type=int, help="purge: default DEFLECT_EVENT_RETENTION_DAYS (90)")
@@ -495,9 +793,9 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("--name", help="create: a name for the key; revoke: the key's name or id")
     keys.add_argument(
         "--role",
-        choices=["widget", "admin"],
+        choices=["widget", "reviewer", "admin"],
         default="widget",
-        help="widget: suggest, typeahead, feedback, handoff; admin: everything",
+        help="widget: suggest, typeahead, feedback, handoff; reviewer: the review queue (/review); admin: everything",
     )
     keys.add_argument("--rate-limit", type=int, help="requests per minute for this key (default: the service's)")
     keys.add_argument("--file", help="key file (default: DEFLECT_API_KEYS_FILE or .deflect/api_keys.json)")

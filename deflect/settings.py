@@ -17,6 +17,10 @@ class Settings(BaseSettings):
 
     model_dir: Path = Field(Path("models/demo"), description="Intent model artifact folder to serve")
     index_dir: Path = Field(Path("indexes/demo"), description="Article index folder to serve")
+    shadow_model_dir: Path | None = Field(
+        None, description="A candidate model scoring live traffic beside the active one, without changing answers"
+    )
+    shadow_index_dir: Path | None = Field(None, description="The shadow model's index (built with its encoder)")
     host: str = "127.0.0.1"
     port: int = 8000
     threads: int | None = Field(None, description="Encoder threads; default: the library's own choice")
@@ -84,12 +88,27 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins whose pages may call the API (the widget on your site)"
     )
+    demo_widget_key: str | None = Field(
+        None, description="Widget key the demo store page at / embeds (deflect serve --demo-keys sets it)"
+    )
+    review_session_hours: int = Field(12, ge=1, le=24 * 30, description="Review page sign-ins last this long")
+    session_secret_file: Path | None = Field(
+        None, description="Signs review page sessions; made on first start (default: beside the API key file)"
+    )
+    unmet_needs_distance: float = Field(
+        0.7, gt=0.0, le=2.0, description="Cosine distance below which unmet-needs messages join one cluster"
+    )
     max_body_bytes: int = Field(65_536, ge=1024, description="Larger request bodies get 413")
     conversation_ttl_seconds: int = Field(86_400, ge=60, description="Conversation state expires this long after")
     analysis_cache_size: int = Field(4096, ge=0, description="Recent message analyses kept for repeated text")
     typeahead_min_chars: int = Field(4, ge=1, description="Typeahead waits for this many characters")
     typeahead_confidence: float = Field(
         0.6, ge=0.0, le=1.0, description="Typeahead shows articles only at this confidence or above"
+    )
+    model_registry_file: Path = Field(
+        Path(".deflect/models.json"),
+        description="Promoted model + index versions and which is active (deflect models promote / rollback); "
+        "deflect serve serves the active one unless a model or index is given",
     )
 
 

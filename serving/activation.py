@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -40,8 +41,12 @@ class ActivationState:
 
 
 class ModelActivator:
-    def __init__(self, service: SuggestService):
+    """Loads a pair in the background and hands it to `install`: by default the service serves it; the shadow
+    activator hands it to shadow mode instead."""
+
+    def __init__(self, service: SuggestService, install: Callable[[Suggester], None] | None = None):
         self.service = service
+        self.install = install or service.activate
         self.state = ActivationState("idle")
         self._lock = threading.Lock()
 
@@ -59,7 +64,7 @@ class ModelActivator:
         try:
             suggester = Suggester.load(self.service.settings, model_dir, index_dir)
             warm_up(suggester)
-            self.service.activate(suggester)
+            self.install(suggester)
             outcome = ActivationState("active", str(model_dir), str(index_dir))
         except Exception as error:  # reported through the status route; the active pair stays
             logger.exception("activating %s + %s failed", model_dir, index_dir)

@@ -15,7 +15,8 @@ from deflect.serving.errors import install_error_handlers
 from deflect.serving.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from deflect.serving.metrics import ServiceMetrics
 from deflect.serving.retention import RetentionJob
-from deflect.serving.routes import admin, conversations, health, suggest
+from deflect.serving.review_session import load_secret
+from deflect.serving.routes import admin, conversations, health, review, review_pages, suggest, widget
 from deflect.serving.routing import HandoffRouter
 from deflect.serving.service import SuggestService
 from deflect.serving.suggester import Suggester
@@ -88,11 +89,15 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         if getattr(app.state, "service", None) is None:
             app.state.service = build_service(settings, suggester)
             app.state.activator = ModelActivator(app.state.service)
+            app.state.shadow_activator = ModelActivator(app.state.service, install=app.state.service.start_shadow)
             warm_up(app.state.service.suggester)
+            if settings.shadow_model_dir and settings.shadow_index_dir:
+                app.state.shadow_activator.start(settings.shadow_model_dir, settings.shadow_index_dir)
         retention = RetentionJob(app.state.service.events, settings.event_retention_days)
         with one_thread_per_numeric_call():
             yield
         retention.stop()
+        app.state.service.stop_shadow()
         app.state.service.suggester.close()
         if app.state.service.webhook is not None:
             app.state.service.webhook.close()
@@ -106,6 +111,9 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     app.state.settings = settings
     app.state.service = None
     app.state.keys = KeyStore(settings.api_keys_file)
+    app.state.session_secret = load_secret(
+        settings.session_secret_file or settings.api_keys_file.parent / "session_secret"
+    )
     app.state.rate_limiter = rate_limiter(settings)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -121,4 +129,8 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     app.include_router(conversations.router)
     app.include_router(admin.router)
     app.include_router(health.router)
+    app.include_router(review.router)
+    app.include_router(review_pages.router)
+    app.mount("/review/static", review_pages.assets, name="review-static")
+    app.include_router(widget.router)
     return app

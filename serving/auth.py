@@ -1,7 +1,8 @@
 """API keys with scopes, stored hashed.
 
 Widget keys (embedded in a public web page) may only suggest, typeahead, send feedback and read the handoff
-package of a conversation; admin keys may do everything. A key is shown once, when it is created; the key file
+package of a conversation; reviewer keys belong to people on the support team and open the review queue; admin keys
+may do everything. A key is shown once, when it is created; the key file
 keeps its SHA-256 (keys are 32 random bytes, so a fast hash is as good as a slow one) and a short prefix to tell
 keys apart."""
 
@@ -24,19 +25,22 @@ class Scope(StrEnum):
     TYPEAHEAD = "typeahead"
     FEEDBACK = "feedback"
     HANDOFF = "handoff"
+    REVIEW = "review"
     ADMIN = "admin"
 
 
 class Role(StrEnum):
     WIDGET = "widget"
+    REVIEWER = "reviewer"
     ADMIN = "admin"
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.WIDGET: frozenset({Scope.SUGGEST, Scope.TYPEAHEAD, Scope.FEEDBACK, Scope.HANDOFF}),
+    Role.REVIEWER: frozenset({Scope.REVIEW}),
     Role.ADMIN: frozenset(Scope),
 }
-KEY_PREFIX = {Role.WIDGET: "dfw_", Role.ADMIN: "dfa_"}
+KEY_PREFIX = {Role.WIDGET: "dfw_", Role.REVIEWER: "dfr_", Role.ADMIN: "dfa_"}
 
 
 class KeyStoreError(ValueError):
@@ -97,6 +101,10 @@ class KeyStore:
                 if hmac.compare_digest(stored, digest):
                     return key
         return None
+
+    def by_id(self, key_id: str) -> ApiKey | None:
+        with self._lock:
+            return next((key for key in self._load().values() if key.id == key_id), None)
 
     def create(self, name: str, role: Role, rate_limit_per_minute: int | None = None) -> tuple[str, ApiKey]:
         """A new key: the secret (shown once) and its stored record."""

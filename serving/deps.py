@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from deflect.serving.auth import ApiKey, Scope
+from deflect.serving import review_session
+from deflect.serving.auth import ApiKey, Role, Scope
 from deflect.serving.service import SuggestService
 from fastapi import HTTPException, Request
 
@@ -22,6 +23,18 @@ def presented_key(request: Request) -> str | None:
     if authorization.lower().startswith("bearer "):
         return authorization[7:].strip() or None
     return request.headers.get("x-api-key") or None
+
+
+def _count_request(request: Request, key: ApiKey) -> None:
+    settings = request.app.state.settings
+    limit = key.rate_limit_per_minute or settings.rate_limit_per_minute
+    retry_after = request.app.state.rate_limiter.hit(key.id, limit)
+    if retry_after is not None:
+        raise HTTPException(
+            429,
+            f"rate limit of {limit} requests per minute reached for key '{key.name}'",
+            headers={"Retry-After": str(int(retry_after))},
+        )
 
 
 def require(scope: Scope) -> Callable[[Request], ApiKey | None]:
@@ -42,14 +55,38 @@ def require(scope: Scope) -> Callable[[Request], ApiKey | None]:
             raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
         if scope not in key.scopes:
             raise HTTPException(403, f"this {key.role.value} key may not use '{scope.value}'")
-        limit = key.rate_limit_per_minute or settings.rate_limit_per_minute
-        retry_after = request.app.state.rate_limiter.hit(key.id, limit)
-        if retry_after is not None:
-            raise HTTPException(
-                429,
-                f"rate limit of {limit} requests per minute reached for key '{key.name}'",
-                headers={"Retry-After": str(int(retry_after))},
-            )
+        _count_request(request, key)
         return key
 
     return check
+
+
+LOCAL_REVIEWER = ApiKey(id="local", name="local", role=Role.ADMIN, sha256="", prefix="", created_at=0.0)
+
+
+def reviewer_key(request: Request) -> ApiKey:
+    """A dependency for the review queue: a reviewer or admin key, presented as a bearer key or through the review
+    page's session cookie (whose state-changing requests must carry the CSRF header). Widget keys get 403.
+    With authentication turned off, everyone reviews as 'local'."""
+    if not request.app.state.settings.auth_enabled:
+        return LOCAL_REVIEWER
+    keys = request.app.state.keys
+    secret = presented_key(request)
+    if secret is not None:
+        key = keys.authenticate(secret)
+        if key is None:
+            raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+    else:
+        cookie = request.cookies.get(review_session.COOKIE)
+        token = review_session.verify(request.app.state.session_secret, cookie) if cookie else None
+        key = keys.by_id(token.key_id) if token else None
+        if key is None:
+            raise HTTPException(401, "sign in with a reviewer or admin API key", headers={"WWW-Authenticate": "Bearer"})
+        if request.method not in ("GET", "HEAD") and request.headers.get(review_session.CSRF_HEADER) != "1":
+            raise HTTPException(
+                403, f"requests from the review page must carry the {review_session.CSRF_HEADER} header"
+            )
+    if Scope.REVIEW not in key.scopes:
+        raise HTTPException(403, f"a {key.role.value} key may not open the review queue; use a reviewer or admin key")
+    _count_request(request, key)
+    return key

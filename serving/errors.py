@@ -43,7 +43,9 @@ async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
         403: "forbidden",
         404: "not_found",
         405: "method_not_allowed",
+        409: "conflict",
         413: "payload_too_large",
+        422: "invalid_request",
         429: "rate_limited",
         503: "unavailable",
     }

@@ -29,6 +29,12 @@ class ServiceMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.shadow = Counter(
+            "deflect_shadow_predictions",
+            "Shadow model work: scored, dropped (it fell behind), failed",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "deflect_request_seconds",
             "Request handling time by route",

@@ -209,6 +209,7 @@ class DeletionResponse(BaseModel):
     conversations: list[str] = Field(description="Conversations whose stored events were deleted")
     suggestions: int = Field(description="Stored suggestions deleted")
     feedback: int = Field(description="Stored feedback deleted")
+    review_labels: int = Field(0, description="Reviewers' labels on these conversations deleted")
     live_conversations: int = Field(description="Conversations dropped from the live conversation state")
 
 
@@ -281,3 +282,14 @@ class ActivationResponse(BaseModel):
     finished_at: float | None
     active_model_version: str
     active_index_version: str
+
+
+class ShadowResponse(BaseModel):
+    status: Literal["off", "idle", "loading", "active", "failed"] = Field(
+        description="active: the candidate is scoring live traffic; off: no candidate"
+    )
+    requested_model: str | None
+    requested_index: str | None
+    error: str | None
+    shadow_model_version: str | None
+    active_model_version: str

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from deflect.data.events import Deleted, EventStore, SuggestionRecord
 from deflect.data.pii import redact
+from deflect.data.review import ReviewStore, new_queue_item
 from deflect.retrieval.index import ArticleHit
 from deflect.serving.answers import AnswerTemplate, AnswerTemplates
 from deflect.serving.conversations import (
@@ -36,6 +37,7 @@ from deflect.serving.schemas import (
     TypeaheadRequest,
     TypeaheadResponse,
 )
+from deflect.serving.shadow import ShadowJob, ShadowScorer
 from deflect.serving.signals import FrustrationDetector, asks_for_person
 from deflect.serving.suggester import Analysis, Suggester
 from deflect.serving.webhook import WebhookDelivery
@@ -102,6 +104,7 @@ class SuggestService:
     ):
         self.store = store
         self.events = events
+        self.review = ReviewStore(events) if events is not None else None
         self.answers = answers
         self.router = router
         self.settings = settings
@@ -109,6 +112,7 @@ class SuggestService:
         self.webhook = webhook
         self.frustration = FrustrationDetector()
         self._active = self._activated(suggester)
+        self.shadow: ShadowScorer | None = None
 
     @property
     def suggester(self) -> Suggester:
@@ -123,6 +127,27 @@ class SuggestService:
         previous, self._active = self._active, self._activated(suggester)
         if previous.suggester is not suggester:
             previous.suggester.close()
+
+    def start_shadow(self, candidate: Suggester) -> None:
+        """Score live traffic with `candidate` too, without changing answers (replaces any earlier candidate)."""
+        if self.events is None:
+            raise RuntimeError("shadow mode stores its predictions in the event database, and none is configured")
+        previous, self.shadow = (
+            self.shadow,
+            ShadowScorer(candidate, self._activated(candidate).policy, self.events, self.metrics, self._has_answer),
+        )
+        if previous is not None:
+            previous.close()
+
+    def stop_shadow(self) -> bool:
+        previous, self.shadow = self.shadow, None
+        if previous is not None:
+            previous.close()
+        return previous is not None
+
+    def _has_answer(self, intent: str, locale: str) -> bool:
+        template = self.answers.get(intent)
+        return template is not None and template.text_for(locale, self.settings.fallback_locale) is not None
 
     def _activated(self, suggester: Suggester) -> Active:
         settings, model = self.settings, suggester.model
@@ -158,9 +183,7 @@ class SuggestService:
         )
         prediction = analysis.prediction
         template = self.answers.get(prediction.intent)
-        has_answer = (
-            template is not None and template.text_for(analysis.locale, self.settings.fallback_locale) is not None
-        )
+        has_answer = self._has_answer(prediction.intent, analysis.locale)
         outcome = policy.decide(prediction, analysis.intent_name, analysis.hits, signals, has_answer=has_answer)
         answer = None
         if template is not None and outcome.decision is Decision.BOT_ANSWER:
@@ -179,27 +202,29 @@ class SuggestService:
         suggestion_id = new_identifier("s")
         redacted = redact(analysis.text)
         if self.events is not None:  # stored before the answer leaves: an acknowledged suggestion is on disk
-            self.events.record_suggestion(
-                SuggestionRecord(
-                    id=suggestion_id,
-                    conversation_id=conversation_id,
-                    customer_id=request.customer_id,
-                    text=redacted,
-                    locale=analysis.locale,
-                    intent=prediction.intent,
-                    confidence=prediction.confidence,
-                    out_of_scope=prediction.out_of_scope,
-                    alternatives=list(prediction.top_intents),
-                    articles=[hit.article.id for hit in analysis.hits],
-                    decision=outcome.decision.value,
-                    reason_code=outcome.reason_code.value,
-                    reason=outcome.reason,
-                    frustration_score=frustration.score,
-                    model_version=suggester.model.version,
-                    index_version=suggester.index.version,
-                    channel=request.channel,
-                )
+            record = SuggestionRecord(
+                id=suggestion_id,
+                conversation_id=conversation_id,
+                customer_id=request.customer_id,
+                text=redacted,
+                locale=analysis.locale,
+                intent=prediction.intent,
+                confidence=prediction.confidence,
+                out_of_scope=prediction.out_of_scope,
+                alternatives=list(prediction.top_intents),
+                articles=[hit.article.id for hit in analysis.hits],
+                decision=outcome.decision.value,
+                reason_code=outcome.reason_code.value,
+                reason=outcome.reason,
+                frustration_score=frustration.score,
+                model_version=suggester.model.version,
+                index_version=suggester.index.version,
+                channel=request.channel,
             )
+            queue_item = new_queue_item(record)
+            self.events.record_suggestion(record, [queue_item] if queue_item else [])
+            if (shadow := self.shadow) is not None:
+                shadow.submit(ShadowJob(suggestion_id, analysis.text, analysis.locale, signals))
         first_handoff = outcome.decision is Decision.HANDOFF and not (
             conversation and any(s.decision == Decision.HANDOFF.value for s in conversation.suggestions)
         )
@@ -289,6 +314,8 @@ class SuggestService:
                 self.events.record_feedback(request.suggestion_id, request.feedback, request.article_id)
             except LookupError:
                 raise UnknownSuggestion(f"suggestion '{request.suggestion_id}' was deleted or purged") from None
+            if self.review is not None:
+                self.review.note_feedback(request.suggestion_id, request.feedback)
         self.store.append(conversation_id, FeedbackEvent(request.suggestion_id, request.feedback, request.article_id))
         self.metrics.feedback.labels(request.feedback).inc()
         conversation = self.store.get(conversation_id)

@@ -100,6 +100,11 @@ class Suggester:
             vectors = self.model.encode(texts)
         return list(zip(vectors, self.model.predict_encoded(texts, vectors), strict=True))
 
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Sentence vectors of many texts (the review page's clustering), beside the request batches."""
+        with self._encoder_lock:
+            return self.model.encode([normalize_text(text) for text in texts])
+
     def close(self) -> None:
         """Stop batching (requests still running on this pair encode on their own); the service calls it when it
         swaps another pair in."""

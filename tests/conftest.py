@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -19,12 +22,21 @@ from deflect.training.trainer import TrainingArguments  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="session")
 def demo_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("models") / "demo"
     run_training(DEMO_DIR, out, TrainingArguments())
+    return out
+
+
+@pytest.fixture(scope="session")
+def second_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another real version of the demo model (another seed, so another fingerprint and version)."""
+    out = tmp_path_factory.mktemp("models") / "demo-v2"
+    run_training(DEMO_DIR, out, TrainingArguments(seed=7, folds=3, c_values=(30.0,)))
     return out
 
 
@@ -55,3 +67,19 @@ def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():
         pytest.skip("../shared/datasets is not beside the project")
     return SHARED_DATASETS
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of each kind: a SQLite file, or a PostgreSQL schema of its own in the `test` database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'events.db'}"
+        return
+    schema = f"deflect_test_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()

@@ -13,14 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from deflect.data.demo import DEMO_DIR
 from deflect.retrieval.index import ArticleIndex
 from deflect.serving.app import create_app
 from deflect.serving.auth import KeyStore, Role
 from deflect.serving.suggester import Suggester
 from deflect.training.model import IntentModel
-from deflect.training.run import run_training
-from deflect.training.trainer import TrainingArguments
 from fastapi.testclient import TestClient
 
 from deflect.settings import Settings
@@ -110,14 +107,6 @@ def test_answer_templates_change_bot_answers_without_a_restart(admin: TestClient
     unknown = admin.put("/admin/answers/not_an_intent", json=template)
     assert no_link.status_code == 422 and "{article_link}" in no_link.json()["error"]["message"]
     assert unknown.status_code == 404
-
-
-@pytest.fixture(scope="module")
-def second_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Another real version of the demo model (another seed, so another fingerprint and version)."""
-    out = tmp_path_factory.mktemp("models") / "demo-v2"
-    run_training(DEMO_DIR, out, TrainingArguments(seed=7, folds=3, c_values=(30.0,)))
-    return out
 
 
 def _free_port() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,27 +15,9 @@ from deflect.serving.retention import purge_expired
 from deflect.serving.suggester import Suggester
 from deflect.training.model import IntentModel
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from deflect.settings import Settings
-
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database of each kind: a SQLite file, or a PostgreSQL schema of its own in the `test` database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'events.db'}"
-        return
-    schema = f"deflect_test_{secrets.token_hex(4)}"
-    admin = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
 
 
 def record(suggestion_id: str, conversation_id: str, customer_id: str | None = None, **changes) -> SuggestionRecord:
@@ -68,7 +49,7 @@ def test_migrations_build_the_schema_and_are_idempotent(database_url: str) -> No
 
     store = EventStore(database_url)
     tables = set(inspect(store.engine).get_table_names())
-    assert {"suggestions", "feedback", "alembic_version"} <= tables
+    assert {"suggestions", "feedback", "review_items", "review_labels", "audit_log", "shadow_predictions"} <= tables
     store.close()
 
 
@@ -154,6 +135,7 @@ def test_an_admin_deletes_a_customer_and_their_live_conversation_goes_too(
         "conversations": [conversation],
         "suggestions": 1,
         "feedback": 0,
+        "review_labels": 0,
         "live_conversations": 1,
     }
     assert widget.get(f"/v1/conversations/{conversation}/handoff").status_code == 404
@@ -168,8 +150,8 @@ def test_a_suggestion_that_cannot_be_stored_is_refused_not_lost(
     widget, _ = clients
     store = EventStore(app_settings.database_url)
     with store.engine.begin() as connection:
-        connection.execute(text("DROP TABLE feedback"))
-        connection.execute(text("DROP TABLE suggestions"))
+        for table in ("feedback", "review_items", "shadow_predictions", "suggestions"):
+            connection.execute(text(f"DROP TABLE {table}"))
     store.close()
 
     response = widget.post("/v1/suggest", json={"text": "where is my parcel", "conversation_id": "c-lost-1"})

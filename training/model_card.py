@@ -9,6 +9,22 @@ def _percent(value: Any) -> str:
     return f"{100 * value:.1f}%" if isinstance(value, int | float) else "–"
 
 
+def _reviewed_lines(reviewed: dict[str, Any] | None) -> list[str]:
+    if not reviewed:
+        return []
+    new_intents = ", ".join(f"`{intent}`" for intent in reviewed["new_intents"]) or "none"
+    lines = [
+        f"- Reviewed labels from `{reviewed['source']}`: {reviewed['rows']} in the training data "
+        f"({reviewed['replaced_training_rows']} replaced a training example's label; "
+        f"{reviewed['left_out_in_held_out_data']} left out because their text is in the validation or test data); "
+        f"new intents: {new_intents}"
+    ]
+    if reviewed["new_intents_with_too_few_examples"]:
+        waiting = ", ".join(f"`{k}` ({v})" for k, v in reviewed["new_intents_with_too_few_examples"].items())
+        lines.append(f"- New intents left out until they have 2 reviewed examples: {waiting}")
+    return lines
+
+
 def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
     validation = metrics.get("validation", {})
     recipe = manifest["recipe"]
@@ -23,6 +39,7 @@ def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
         f"- Source: `{data['source']}` (fingerprint `{data['fingerprint'][:12]}`)",
         f"- {data['examples']} examples, {data['intents']} intents, {data['out_of_scope_examples']} out-of-scope",
         f"- Locales: {', '.join(f'{k}: {v}' for k, v in sorted(data['locales'].items()))}",
+        *_reviewed_lines(data.get("reviewed")),
         "",
         "## Validation",
         f"{recipe['validation']}.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 from deflect.data.events import Base
+from deflect.data.review_tables import ReviewItem  # noqa: F401  (the review tables belong to the metadata)
 from sqlalchemy import engine_from_config, pool
 
 config = context.config

@@ -3,16 +3,18 @@ activating another model + index version."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from deflect.data.events import Deleted
 from deflect.data.records import Article
 from deflect.retrieval.index import IndexChanges
-from deflect.serving.activation import ActivationInProgress, ModelActivator
+from deflect.serving.activation import ActivationInProgress, ActivationState, ModelActivator
 from deflect.serving.answers import AnswerTemplate
 from deflect.serving.auth import Scope
 from deflect.serving.deps import get_service, require
+from deflect.serving.review_schemas import AuditEntryOut
 from deflect.serving.schemas import (
     IDENTIFIER,
     ActivateRequest,
@@ -24,10 +26,11 @@ from deflect.serving.schemas import (
     DeletionResponse,
     ErrorResponse,
     IndexChangeResponse,
+    ShadowResponse,
 )
 from deflect.serving.service import SuggestService
 from deflect.serving.suggester import Suggester
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)}
 router = APIRouter(prefix="/admin", tags=["admin"], responses=ERRORS, dependencies=[Depends(require(Scope.ADMIN))])
@@ -127,10 +130,7 @@ def _activation(activator: ModelActivator) -> ActivationResponse:
     )
 
 
-@router.post("/models/activate", response_model=ActivationResponse, status_code=202)
-def activate(body: ActivateRequest, activator: Annotated[ModelActivator, Depends(_activator)]) -> ActivationResponse:
-    """Load a model + index version in the background and swap it in atomically once it is ready; poll
-    `GET /admin/models/activation` for the outcome. Requests are answered by the active pair meanwhile."""
+def _start(activator: ModelActivator, body: ActivateRequest) -> None:
     model_dir, index_dir = FilePath(body.model), FilePath(body.index)
     for name, folder in (("model", model_dir), ("index", index_dir)):
         if not (folder / "manifest.json").is_file():
@@ -139,6 +139,13 @@ def activate(body: ActivateRequest, activator: Annotated[ModelActivator, Depends
         activator.start(model_dir, index_dir)
     except ActivationInProgress as error:
         raise HTTPException(409, str(error)) from None
+
+
+@router.post("/models/activate", response_model=ActivationResponse, status_code=202)
+def activate(body: ActivateRequest, activator: Annotated[ModelActivator, Depends(_activator)]) -> ActivationResponse:
+    """Load a model + index version in the background and swap it in atomically once it is ready; poll
+    `GET /admin/models/activation` for the outcome. Requests are answered by the active pair meanwhile."""
+    _start(activator, body)
     return _activation(activator)
 
 
@@ -147,11 +154,53 @@ def activation(activator: Annotated[ModelActivator, Depends(_activator)]) -> Act
     return _activation(activator)
 
 
+def _shadow_activator(request: Request) -> ModelActivator:
+    return request.app.state.shadow_activator
+
+
+def _shadow(activator: ModelActivator) -> ShadowResponse:
+    state, shadow = activator.state, activator.service.shadow
+    return ShadowResponse(
+        status=state.status if shadow is not None or state.status in ("loading", "failed") else "off",
+        requested_model=state.model_dir,
+        requested_index=state.index_dir,
+        error=state.error,
+        shadow_model_version=shadow.model_version if shadow else None,
+        active_model_version=activator.service.suggester.model.version,
+    )
+
+
+@router.post("/models/shadow", response_model=ShadowResponse, status_code=202)
+def start_shadow(
+    body: ActivateRequest, activator: Annotated[ModelActivator, Depends(_shadow_activator)]
+) -> ShadowResponse:
+    """Load a candidate model + index in the background and let it score live traffic beside the active pair
+    without changing answers; `deflect models shadow-report` shows where the two disagree."""
+    if activator.service.events is None:
+        raise HTTPException(409, "shadow mode stores its predictions in the event database; configure one")
+    _start(activator, body)
+    return _shadow(activator)
+
+
+@router.get("/models/shadow", response_model=ShadowResponse)
+def shadow_status(activator: Annotated[ModelActivator, Depends(_shadow_activator)]) -> ShadowResponse:
+    return _shadow(activator)
+
+
+@router.delete("/models/shadow", response_model=ShadowResponse)
+def stop_shadow(activator: Annotated[ModelActivator, Depends(_shadow_activator)]) -> ShadowResponse:
+    if not activator.service.stop_shadow():
+        raise HTTPException(404, "no shadow model is running")
+    activator.state = ActivationState("idle")
+    return _shadow(activator)
+
+
 def _deletion(deleted: Deleted, live: int) -> DeletionResponse:
     return DeletionResponse(
         conversations=deleted.conversation_ids,
         suggestions=deleted.suggestions,
         feedback=deleted.feedback,
+        review_labels=deleted.labels,
         live_conversations=live,
     )
 
@@ -168,3 +217,26 @@ def delete_customer(customer_id: Identifier, service: Service) -> DeletionRespon
     """Delete everything stored for a customer id (sent as `customer_id` with their messages), in every
     conversation they had."""
     return _deletion(*service.delete_customer(customer_id))
+
+
+@router.get("/audit", response_model=list[AuditEntryOut])
+def audit_trail(
+    service: Service,
+    actor: Annotated[str | None, Query(max_length=128, description="Only this reviewer's actions")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> list[AuditEntryOut]:
+    """Who claimed, labelled, or bulk-labelled what, and when: newest first."""
+    if service.review is None:
+        raise HTTPException(503, "no event database is configured")
+    return [
+        AuditEntryOut(
+            at=entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC),
+            actor=entry.actor,
+            actor_key_id=entry.actor_key_id,
+            action=entry.action,
+            target=entry.target,
+            details=entry.details,
+        )
+        for entry in service.review.audit_trail(actor, limit, offset)
+    ]

@@ -1,0 +1,62 @@
+"""Shadow mode: a candidate model scores live traffic beside the active one, stores what it would have decided,
+and never changes an answer; the shadow report compares the two."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from deflect.data.events import EventStore
+from deflect.evaluation.shadow import compare_shadow
+from deflect.retrieval.index import ArticleIndex
+from deflect.serving.app import create_app
+from deflect.serving.auth import KeyStore, Role
+from deflect.serving.suggester import Suggester
+from deflect.training.model import IntentModel
+from fastapi.testclient import TestClient
+
+from deflect.settings import Settings
+
+MESSAGES = ["택배가 어디에 있나요?", "how do i reset my password", "do you sell pianos", "쿠폰 등록은 어디서 해요?"]
+
+
+def test_a_shadow_model_scores_live_traffic_without_changing_answers(
+    tmp_path: Path, demo_model: IntentModel, demo_index: ArticleIndex, demo_index_dir: Path, second_model_dir: Path
+) -> None:
+    database = f"sqlite:///{tmp_path / 'events.db'}"
+    settings = Settings(
+        api_keys_file=tmp_path / "keys.json", database_url=database, answers_overrides_file=tmp_path / "answers.json"
+    )
+    admin, _ = KeyStore(settings.api_keys_file).create("ops", Role.ADMIN)
+    candidate_version = IntentModel.from_pretrained(second_model_dir).version
+    with TestClient(
+        create_app(settings, Suggester(demo_model, demo_index, settings)), headers={"Authorization": f"Bearer {admin}"}
+    ) as client:
+        assert client.get("/admin/models/shadow").json()["status"] == "off"
+        started = client.post(
+            "/admin/models/shadow", json={"model": str(second_model_dir), "index": str(demo_index_dir)}
+        )
+        assert started.status_code == 202
+        deadline = time.monotonic() + 120
+        while (state := client.get("/admin/models/shadow").json())["status"] == "loading":
+            assert time.monotonic() < deadline, "the shadow model did not load in 2 minutes"
+            time.sleep(0.1)
+        assert state["status"] == "active" and state["shadow_model_version"] == candidate_version
+
+        answers = [client.post("/v1/suggest", json={"text": text}).json() for text in MESSAGES]
+        assert {answer["model_version"] for answer in answers} == {demo_model.version}
+        assert client.app.state.service.shadow.drain(timeout=60)
+        assert b'deflect_shadow_predictions_total{outcome="scored"} 4.0' in client.get("/metrics").content
+
+        assert client.delete("/admin/models/shadow").json()["status"] == "off"
+        assert client.delete("/admin/models/shadow").status_code == 404
+        client.post("/v1/suggest", json={"text": "환불 언제 되나요"})
+
+    store = EventStore(database)
+    [comparison] = compare_shadow(store)
+    assert comparison.shadow_version == candidate_version and comparison.active_versions == [demo_model.version]
+    assert [pair.suggestion_id for pair in comparison.pairs] == [answer["suggestion_id"] for answer in answers]
+    by_text = {pair.text: pair for pair in comparison.pairs}
+    assert by_text["택배가 어디에 있나요?"].shadow_intent == "delivery_status"
+    assert by_text["do you sell pianos"].active_intent == "out_of_scope"
+    store.close()
