@@ -2,7 +2,7 @@
 server and, in the same run, the naive baseline (the same model and index called once per request from a plain
 FastAPI route, `evaluation/naive_server.py`).
 
-    make build   # demo model, its int8 ONNX export (deflect optimize) and the demo index
+    make build   # demo model, its ONNX export (deflect optimize) and the demo index
     .venv/bin/python -m deflect.evaluation.load_benchmark [--requests 400] [--concurrency 1,8,32]
 
 Each server runs alone, as one uvicorn worker started the way users start it, while this process sends requests
@@ -50,7 +50,9 @@ class ServerKind:
 SERVERS = {
     "naive": ServerKind("naive", "plain FastAPI route, original encoder, one call per request", naive=True),
     "native": ServerKind("native", "Deflect server, original encoder, micro-batching", runtime="native"),
-    "onnx": ServerKind("onnx", "Deflect server, int8 ONNX encoder, micro-batching", runtime="onnx"),
+    "onnx": ServerKind(
+        "onnx", "Deflect server, ONNX Runtime encoder (`deflect optimize`), micro-batching", runtime="onnx"
+    ),
 }
 
 
@@ -309,7 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{kind.name} vs naive at concurrency {concurrency}: {ours / naive:.1f}× the throughput")
     if check:
         print(
-            f"int8 ONNX encoder on the demo test set ({check['examples']} utterances): accuracy "
+            f"ONNX encoder (int8 weights: {', '.join(check.get('int8_parts', [])) or 'none'}) on the demo test set "
+            f"({check['examples']} utterances): accuracy "
             f"{check['accuracy_native']:.2%} → {check['accuracy_onnx']:.2%}, after rejection "
             f"{check['in_scope_accuracy_native']:.2%} → {check['in_scope_accuracy_onnx']:.2%}"
         )
