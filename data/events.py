@@ -87,6 +87,11 @@ class Deleted:
     labels: int = 0  # review labels (queue items and shadow predictions go with their suggestions)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored timestamp in UTC: SQLite hands timestamps back without their zone; they were written in UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def database_url(url: str) -> str:
     """PostgreSQL URLs without a driver use psycopg 3 (the one installed)."""
     if url.startswith(("postgresql://", "postgres://")):

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from deflect.data.events import EventStore, StoredFeedback, StoredSuggestion, SuggestionRecord
+from deflect.data.events import EventStore, StoredFeedback, StoredSuggestion, SuggestionRecord, as_utc
 from deflect.data.records import OUT_OF_SCOPE
 from deflect.data.review_tables import AuditEntry, ReviewItem, ReviewLabel
+from deflect.data.reviewed import newest_labels
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -208,7 +209,7 @@ class Analytics:
 
 
 def _label_view(label: ReviewLabel) -> LabelView:
-    return LabelView(label.action, label.intent, label.article_id, label.note, label.reviewer, _aware(label.created_at))
+    return LabelView(label.action, label.intent, label.article_id, label.note, label.reviewer, as_utc(label.created_at))
 
 
 def _entry(item: ReviewItem, suggestion: StoredSuggestion, label: ReviewLabel | None) -> QueueEntry:
@@ -216,7 +217,7 @@ def _entry(item: ReviewItem, suggestion: StoredSuggestion, label: ReviewLabel | 
         id=item.id,
         suggestion_id=suggestion.id,
         conversation_id=suggestion.conversation_id,
-        created_at=_aware(suggestion.created_at),
+        created_at=as_utc(suggestion.created_at),
         text=suggestion.text,
         locale=suggestion.locale,
         intent=suggestion.intent,
@@ -235,11 +236,6 @@ def _entry(item: ReviewItem, suggestion: StoredSuggestion, label: ReviewLabel | 
         claimed_by=item.claimed_by,
         label=_label_view(label) if label else None,
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for what was stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class ReviewStore:
@@ -331,7 +327,7 @@ class ReviewStore:
             conversation = [
                 ConversationTurn(
                     t.id,
-                    _aware(t.created_at),
+                    as_utc(t.created_at),
                     t.text,
                     t.intent,
                     t.confidence,
@@ -353,10 +349,7 @@ class ReviewStore:
         now = datetime.now(UTC)
         with self.events.session() as session:
             items = [self._item_row(session, item_id)[0] for item_id in item_ids]
-            for item in items:
-                held = item.status == "claimed" and item.claimed_by not in (None, reviewer.name)
-                if held and item.claimed_at and now - _aware(item.claimed_at) < CLAIM_EXPIRES:
-                    raise ClaimConflict(f"item {item.id} is claimed by {item.claimed_by}")
+            _refuse_if_held_by_others(items, reviewer, now)
             for item in items:
                 if item.status != "done":
                     item.status, item.claimed_by, item.claimed_at = "claimed", reviewer.name, now
@@ -385,10 +378,7 @@ class ReviewStore:
         now = datetime.now(UTC)
         with self.events.session() as session:
             rows = [self._item_row(session, item_id) for item_id in item_ids]
-            for item, _ in rows:
-                claimed_elsewhere = item.status == "claimed" and item.claimed_by not in (None, reviewer.name)
-                if claimed_elsewhere and item.claimed_at and now - _aware(item.claimed_at) < CLAIM_EXPIRES:
-                    raise ClaimConflict(f"item {item.id} is claimed by {item.claimed_by}")
+            _refuse_if_held_by_others([item for item, _ in rows], reviewer, now)
             views = []
             for item, suggestion in rows:
                 intent = _label_intent(request, suggestion, known_intents)
@@ -508,12 +498,12 @@ class ReviewStore:
         handed_off = {row.conversation_id for row in suggestions if row.decision == "handoff"} | escalated
         conversations = {row.conversation_id for row in suggestions}
         first_day: dict[str, str] = {}
-        for row in sorted(suggestions, key=lambda r: _aware(r.created_at)):
-            first_day.setdefault(row.conversation_id, _aware(row.created_at).date().isoformat())
+        for row in sorted(suggestions, key=lambda r: as_utc(r.created_at)):
+            first_day.setdefault(row.conversation_id, as_utc(row.created_at).date().isoformat())
         per_day = []
         for offset in range(days):
             day = (since + timedelta(days=offset)).date().isoformat()
-            rows = [row for row in suggestions if _aware(row.created_at).date().isoformat() == day]
+            rows = [row for row in suggestions if as_utc(row.created_at).date().isoformat() == day]
             started = [c for c, first in first_day.items() if first == day]
             per_day.append(
                 DayCounts(
@@ -567,6 +557,14 @@ def _label_intent(request: LabelRequest, suggestion: StoredSuggestion, known_int
     return intent
 
 
+def _refuse_if_held_by_others(items: Iterable[ReviewItem], reviewer: Reviewer, now: datetime) -> None:
+    """Another reviewer's live claim (younger than CLAIM_EXPIRES) keeps an item from being claimed or labelled."""
+    for item in items:
+        held = item.status == "claimed" and item.claimed_by not in (None, reviewer.name)
+        if held and item.claimed_at and now - as_utc(item.claimed_at) < CLAIM_EXPIRES:
+            raise ClaimConflict(f"item {item.id} is claimed by {item.claimed_by}")
+
+
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -577,16 +575,11 @@ def _targets(item_ids: Sequence[int]) -> str:
 
 
 def _newest_labels(session: Session, suggestion_ids: list[str]) -> dict[str, ReviewLabel]:
+    """The label that counts (`newest_labels`) for each of these suggestions that has one."""
     if not suggestion_ids:
         return {}
-    newest: dict[str, ReviewLabel] = {}
-    for label in session.scalars(
-        select(ReviewLabel)
-        .where(ReviewLabel.suggestion_id.in_(suggestion_ids))
-        .order_by(ReviewLabel.created_at, ReviewLabel.id)
-    ):
-        newest[label.suggestion_id] = label
-    return newest
+    statement = newest_labels().where(ReviewLabel.suggestion_id.in_(suggestion_ids))
+    return {label.suggestion_id: label for label in session.scalars(statement)}
 
 
 def _escape_like(text: str) -> str:

@@ -10,12 +10,11 @@ from collections import Counter
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import astuple, dataclass, field, fields
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from deflect.data.errors import DataFormatError
-from deflect.data.events import EventStore
+from deflect.data.events import EventStore, as_utc
 from deflect.data.records import OUT_OF_SCOPE, Utterance
 from deflect.data.review_tables import ReviewLabel
 from deflect.data.text import normalize_text
@@ -81,11 +80,6 @@ def newest_labels() -> Select[tuple[ReviewLabel]]:
     )
 
 
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; they were written in UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _row(label: ReviewLabel) -> ReviewedRow:
     return ReviewedRow(
         text=normalize_text(label.text),
@@ -94,7 +88,7 @@ def _row(label: ReviewLabel) -> ReviewedRow:
         action=label.action,
         article_id=label.article_id or "",
         reviewer=label.reviewer,
-        labelled_at=_utc(label.created_at).isoformat(timespec="seconds"),
+        labelled_at=as_utc(label.created_at).isoformat(timespec="seconds"),
         suggestion_id=label.suggestion_id,
         predicted_intent=label.predicted_intent,
         model_version=label.model_version,

@@ -37,6 +37,13 @@ def _count_request(request: Request, key: ApiKey) -> None:
         )
 
 
+def _authenticated(request: Request, secret: str) -> ApiKey:
+    key = request.app.state.keys.authenticate(secret)
+    if key is None:
+        raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+    return key
+
+
 def require(scope: Scope) -> Callable[[Request], ApiKey | None]:
     """A dependency: the request's API key must exist and hold `scope`; each request counts against its limit.
     With authentication turned off (`DEFLECT_AUTH_ENABLED=false`), every request passes."""
@@ -50,9 +57,7 @@ def require(scope: Scope) -> Callable[[Request], ApiKey | None]:
             raise HTTPException(
                 401, "an API key is required (Authorization: Bearer <key>)", headers={"WWW-Authenticate": "Bearer"}
             )
-        key = request.app.state.keys.authenticate(secret)
-        if key is None:
-            raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+        key = _authenticated(request, secret)
         if scope not in key.scopes:
             raise HTTPException(403, f"this {key.role.value} key may not use '{scope.value}'")
         _count_request(request, key)
@@ -70,23 +75,24 @@ def reviewer_key(request: Request) -> ApiKey:
     With authentication turned off, everyone reviews as 'local'."""
     if not request.app.state.settings.auth_enabled:
         return LOCAL_REVIEWER
-    keys = request.app.state.keys
     secret = presented_key(request)
     if secret is not None:
-        key = keys.authenticate(secret)
-        if key is None:
-            raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+        key = _authenticated(request, secret)
     else:
         cookie = request.cookies.get(review_session.COOKIE)
         token = review_session.verify(request.app.state.session_secret, cookie) if cookie else None
-        key = keys.by_id(token.key_id) if token else None
+        key = request.app.state.keys.by_id(token.key_id) if token else None
         if key is None:
             raise HTTPException(401, "sign in with a reviewer or admin API key", headers={"WWW-Authenticate": "Bearer"})
         if request.method not in ("GET", "HEAD") and request.headers.get(review_session.CSRF_HEADER) != "1":
             raise HTTPException(
                 403, f"requests from the review page must carry the {review_session.CSRF_HEADER} header"
             )
-    if Scope.REVIEW not in key.scopes:
-        raise HTTPException(403, f"a {key.role.value} key may not open the review queue; use a reviewer or admin key")
+    ensure_can_review(key)
     _count_request(request, key)
     return key
+
+
+def ensure_can_review(key: ApiKey) -> None:
+    if Scope.REVIEW not in key.scopes:
+        raise HTTPException(403, f"a {key.role.value} key may not open the review queue; use a reviewer or admin key")

@@ -3,11 +3,10 @@ activating another model + index version."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from deflect.data.events import Deleted
+from deflect.data.events import Deleted, as_utc
 from deflect.data.records import Article
 from deflect.retrieval.index import IndexChanges
 from deflect.serving.activation import ActivationInProgress, ActivationState, ModelActivator
@@ -231,7 +230,7 @@ def audit_trail(
         raise HTTPException(503, "no event database is configured")
     return [
         AuditEntryOut(
-            at=entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC),
+            at=as_utc(entry.at),
             actor=entry.actor,
             actor_key_id=entry.actor_key_id,
             action=entry.action,

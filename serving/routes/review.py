@@ -22,8 +22,8 @@ from deflect.data.review import (
     ReviewStore,
 )
 from deflect.serving import review_session
-from deflect.serving.auth import ApiKey, Scope
-from deflect.serving.deps import get_service, reviewer_key
+from deflect.serving.auth import ApiKey
+from deflect.serving.deps import ensure_can_review, get_service, reviewer_key
 from deflect.serving.review_schemas import (
     MAX_ITEM_ID,
     ActionResult,
@@ -78,8 +78,7 @@ def sign_in(body: SignInRequest, request: Request, response: Response) -> Sessio
     key = request.app.state.keys.authenticate(body.key.strip())
     if key is None:
         raise HTTPException(401, "unknown or revoked API key")
-    if Scope.REVIEW not in key.scopes:
-        raise HTTPException(403, f"a {key.role.value} key may not open the review queue; use a reviewer or admin key")
+    ensure_can_review(key)
     settings = request.app.state.settings
     lifetime = settings.review_session_hours * 3600
     cookie, token = review_session.issue(request.app.state.session_secret, key.id, lifetime)
