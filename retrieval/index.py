@@ -18,6 +18,7 @@ from deflect.data.records import Article
 from deflect.retrieval.chunking import Chunk, chunk_article
 from deflect.retrieval.lexical import LexicalIndex
 from deflect.retrieval.search import Candidate, SearchOptions, fuse
+from deflect.retrieval.tokenizer import LEXICAL_ANALYSIS
 from deflect.retrieval.vectors import VectorIndexSettings, build_vector_index, configure_search, resolve_kind
 from deflect.training.artifact import (
     MANIFEST,
@@ -63,7 +64,7 @@ class ArticleHit:
 def articles_fingerprint(
     articles: list[Article], encoder_reference: str, chunking: ChunkingSettings, vectors: VectorIndexSettings
 ) -> str:
-    settings = f"{INDEX_FORMAT_VERSION}:{encoder_reference}:{asdict(chunking)}:{asdict(vectors)}"
+    settings = f"{INDEX_FORMAT_VERSION}:{encoder_reference}:{asdict(chunking)}:{asdict(vectors)}:{LEXICAL_ANALYSIS}"
     digest = hashlib.sha256(settings.encode())
     for article in articles:
         digest.update(json.dumps(asdict(article), ensure_ascii=False, sort_keys=True).encode())
@@ -196,7 +197,7 @@ class ArticleIndex:
         self.manifest = {
             **manifest_header(INDEX_FORMAT, INDEX_FORMAT_VERSION, fingerprint, self.encoder),
             **{k: v for k, v in self.manifest.items() if k in ("source", "index_type", "vector_index", "chunking")},
-            "lexical": "BM25 (bm25s) over Kiwi morphemes and stemmed English words",
+            "lexical": LEXICAL_ANALYSIS,
             "articles": len(articles),
             "chunks": self.live_chunks,
             "blank_rows": len(self.chunks) - self.live_chunks,

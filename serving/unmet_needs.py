@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from deflect.data.review import QueueEntry
-from sklearn.cluster import AgglomerativeClustering
+from scipy.cluster.hierarchy import fcluster, linkage
 
 WORD = re.compile(r"[0-9A-Za-z\uac00-\ud7a3]{2,}")
 # Function words that say nothing about a topic (the Korean ones are common endings and particles left on words).
@@ -62,9 +62,7 @@ def cluster_needs(
         return []
     vectors = vectors - reference
     vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    labels = AgglomerativeClustering(
-        n_clusters=None, metric="cosine", linkage="average", distance_threshold=distance_threshold
-    ).fit_predict(vectors)
+    labels = fcluster(linkage(vectors, method="average", metric="cosine"), distance_threshold, criterion="distance")
     background = Counter(word for entry in entries for word in {w.lower() for w in WORD.findall(entry.text)})
     clusters = []
     for label in set(labels.tolist()):

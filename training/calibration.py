@@ -1,10 +1,21 @@
-"""Temperature scaling and the expected calibration error it is judged by."""
+"""Temperature scaling, the expected calibration error it is judged by, and the numpy softmax serving uses."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from scipy.special import log_softmax, softmax
+
+
+def logsumexp(values: np.ndarray, axis: int = 1) -> np.ndarray:
+    top = np.max(values, axis=axis, keepdims=True)
+    return np.squeeze(top, axis=axis) + np.log(np.sum(np.exp(values - top), axis=axis))
+
+
+def log_softmax(values: np.ndarray, axis: int = 1) -> np.ndarray:
+    return values - np.expand_dims(logsumexp(values, axis=axis), axis)
+
+
+def softmax(values: np.ndarray, axis: int = 1) -> np.ndarray:
+    return np.exp(log_softmax(values, axis=axis))
 
 
 def softmax_with_temperature(logits: np.ndarray, temperature: float) -> np.ndarray:
@@ -13,6 +24,7 @@ def softmax_with_temperature(logits: np.ndarray, temperature: float) -> np.ndarr
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     """The temperature that minimises the negative log-likelihood of held-out logits (Guo et al., 2017)."""
+    from scipy.optimize import minimize_scalar  # training only: serving processes never load scipy.optimize
 
     def negative_log_likelihood(log_temperature: float) -> float:
         log_probs = log_softmax(logits / np.exp(log_temperature), axis=1)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
+from deflect.training.compact_tokenizer import CompactTokenizer, has_compact_tokenizer
 from tqdm.auto import tqdm
 
 TextKind = Literal["query", "passage"]
@@ -128,7 +129,8 @@ ONNX_TOKENIZER_FILE = "tokenizer.json"
 
 class OnnxEncoder:
     """An encoder exported by `deflect optimize` (training/onnx_export.py), run by ONNX Runtime: same reference and
-    vectors (up to int8 rounding) as the encoder it was exported from. Texts are tokenised by `tokenizers` alone."""
+    vectors (up to int8 rounding) as the encoder it was exported from. Texts are tokenised by `tokenizers` alone, or
+    by the export's compact SentencePiece form of the same tokenizer when it has one (training/compact_tokenizer.py)."""
 
     def __init__(self, folder: str | Path, threads: int | None = None, batch_size: int = 32):
         import onnxruntime
@@ -149,9 +151,30 @@ class OnnxEncoder:
         self._session = onnxruntime.InferenceSession(
             str(folder / ONNX_MODEL_FILE), options, providers=["CPUExecutionProvider"]
         )
-        self._tokenizer = Tokenizer.from_file(str(folder / ONNX_TOKENIZER_FILE))
-        self._tokenizer.enable_truncation(int(config["max_length"]))
-        self._tokenizer.enable_padding(pad_id=int(config["pad_id"]))
+        self._max_length = int(config["max_length"])
+        self._pad_id = int(config["pad_id"])
+        self._compact: CompactTokenizer | None = None
+        self._tokenizer: Tokenizer | None = None
+        if has_compact_tokenizer(folder):
+            self._compact = CompactTokenizer(folder)
+        else:
+            self._tokenizer = Tokenizer.from_file(str(folder / ONNX_TOKENIZER_FILE))
+            self._tokenizer.enable_truncation(self._max_length)
+
+    def _token_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Input ids padded to the batch's longest text, and the attention mask."""
+        if self._compact is not None:
+            rows = [self._compact.ids(text, self._max_length) for text in texts]
+        else:
+            assert self._tokenizer is not None
+            rows = [encoding.ids for encoding in self._tokenizer.encode_batch(texts)]
+        width = max(len(row) for row in rows)
+        input_ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
+        attention_mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            input_ids[i, : len(row)] = row
+            attention_mask[i, : len(row)] = 1
+        return input_ids, attention_mask
 
     def encode(self, texts: Sequence[str], kind: TextKind = "query", *, show_progress: bool = False) -> np.ndarray:
         if not texts:
@@ -162,9 +185,7 @@ class OnnxEncoder:
         ordered = [prefix + texts[i] for i in order]
         parts = []
         for batch in _batches(ordered, self.batch_size, show_progress, f"encoding ({self.reference}, onnx)"):
-            encodings = self._tokenizer.encode_batch(batch)
-            input_ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            attention_mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            input_ids, attention_mask = self._token_ids(batch)
             parts.append(self._session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})[0])
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
         vectors[order] = np.vstack(parts)

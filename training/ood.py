@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.special import logsumexp, softmax
-from scipy.stats import rankdata
+from deflect.training.calibration import logsumexp, softmax
 
 COMPONENTS = ("confidence", "energy", "knn", "mahalanobis")
 SCORES = (*COMPONENTS, "combined")
@@ -152,6 +151,8 @@ class OutOfScopeScorer:
 
 def auroc(in_scope_scores: np.ndarray, out_of_scope_scores: np.ndarray) -> float:
     """Probability that an in-scope query scores above an out-of-scope one (ties count half)."""
+    from scipy.stats import rankdata  # evaluation only: serving processes never load scipy.stats
+
     ranks = rankdata(np.concatenate([in_scope_scores, out_of_scope_scores]))
     in_count, out_count = len(in_scope_scores), len(out_of_scope_scores)
     return float((ranks[:in_count].sum() - in_count * (in_count + 1) / 2) / (in_count * out_count))

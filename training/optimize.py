@@ -135,7 +135,7 @@ def _export_and_check(
 ) -> OptimizationReport:
     native_metrics, native_decisions, native_vectors = native_figures
     started = time.perf_counter()
-    exported = export_encoder(native.encoder.reference, staging, int8_parts)
+    exported = export_encoder(native.encoder.reference, staging, int8_parts, [u.text for u in labelled])
     export_seconds = time.perf_counter() - started
     encoder = onnx_encoder(staging, native.encoder.reference, threads=threads)
     optimized = IntentModel.from_pretrained(model_dir, encoder=encoder)
