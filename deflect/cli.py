@@ -255,7 +255,7 @@ def _optimize(args: argparse.Namespace) -> int:
     print(f"exporting the encoder of {args.model}, then checking it on {len(check)} utterances of {args.data}")
     result = optimize_artifact(args.model, check, max_accuracy_drop=args.max_accuracy_drop / 100)
     print(
-        f"{args.model}/onnx: {result.encoder}, int8 weights: {'+'.join(result.int8_parts) or 'none'}, "
+        f"{args.model}/onnx: {result.encoder}, weights: {', '.join(f'{p} {w}' for p, w in result.weights.items())}, "
         f"{result.megabytes:.0f} MiB, exported in "
         f"{result.export_seconds:.0f} s\n"
         f"  accuracy {result.accuracy_native:.2%} → {result.accuracy_onnx:.2%}, after out-of-scope rejection "

@@ -311,7 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{kind.name} vs naive at concurrency {concurrency}: {ours / naive:.1f}× the throughput")
     if check:
         print(
-            f"ONNX encoder (int8 weights: {', '.join(check.get('int8_parts', [])) or 'none'}) on the demo test set "
+            f"ONNX encoder (weights: {', '.join(f'{p} {w}' for p, w in check.get('weights', {}).items()) or '?'}) "
+            "on the demo test set "
             f"({check['examples']} utterances): accuracy "
             f"{check['accuracy_native']:.2%} → {check['accuracy_onnx']:.2%}, after rejection "
             f"{check['in_scope_accuracy_native']:.2%} → {check['in_scope_accuracy_onnx']:.2%}"

