@@ -6,6 +6,7 @@ from pathlib import Path
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_TRAIN = DEMO_DIR / "train.csv"
+DEMO_VALIDATION = DEMO_DIR / "validation.csv"
 DEMO_TEST = DEMO_DIR / "test.csv"
 DEMO_ARTICLES = DEMO_DIR / "articles"
 DEMO_LABELS = DEMO_DIR / "intents.json"

@@ -99,8 +99,11 @@ def read_utterance_file(path: str | Path, *, require_label: bool = True) -> list
 
 
 def load_banking77(folder: str | Path, split: str = "train") -> list[Utterance]:
-    """The PolyAI BANKING77 CSVs (`text,category`), read where they lie."""
-    path = Path(folder) / f"{'test' if split == 'test' else 'train'}.csv"
+    """The PolyAI BANKING77 CSVs (`text,category`), read where they lie. It has no validation split: carve one
+    from `train`."""
+    if split not in ("train", "test"):
+        raise DataFormatError(Path(folder), f"BANKING77 has no split '{split}' (found: test, train)")
+    path = Path(folder) / f"{split}.csv"
     utterances = []
     for line, row in _read_csv(path):
         category = (row.get("category") or "").strip()

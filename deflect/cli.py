@@ -252,8 +252,9 @@ def _optimize(args: argparse.Namespace) -> int:
         print(f"{args.model}: ONNX export up to date (model {report['model_version']}; use --force to redo it)")
         return 0
     check = load_utterances(args.data, args.split)
-    print(f"exporting the encoder of {args.model}, then checking it on {len(check)} utterances of {args.data}")
-    result = optimize_artifact(args.model, check, max_accuracy_drop=args.max_accuracy_drop / 100)
+    checked_on = f"{args.data} ({args.split})"
+    print(f"exporting the encoder of {args.model}, then checking it on {len(check)} utterances of {checked_on}")
+    result = optimize_artifact(args.model, check, checked_on=checked_on, max_accuracy_drop=args.max_accuracy_drop / 100)
     print(
         f"{args.model}/onnx: {result.encoder}, weights: {', '.join(f'{p} {w}' for p, w in result.weights.items())}, "
         f"{result.megabytes:.0f} MiB, exported in "
@@ -703,7 +704,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     optimize.add_argument("--model", required=True, help="model artifact folder; the export goes into its onnx/")
     optimize.add_argument("--data", required=True, help="labelled data to check the export on (file or folder)")
-    optimize.add_argument("--split", default="test", help="split to read from a folder or benchmark (default test)")
+    optimize.add_argument(
+        "--split",
+        default="validation",
+        help="split to read from a folder or benchmark (default validation: the check chooses the weights, so it "
+        "must not see the test split)",
+    )
     optimize.add_argument(
         "--max-accuracy-drop",
         type=float,
@@ -752,7 +758,12 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("candidate", metavar="CANDIDATE_MODEL", help="model artifact folder")
     promote.add_argument("--index", required=True, help="index folder built with the candidate's encoder")
     promote.add_argument("--data", required=True, help="labelled data both models are evaluated on")
-    promote.add_argument("--split", default="test", help="split to read from a folder or benchmark (default test)")
+    promote.add_argument(
+        "--split",
+        default="validation",
+        help="split to read from a folder or benchmark (default validation: the gate decides, so it must not see "
+        "the test split)",
+    )
     promote.add_argument(
         "--tolerance",
         type=float,

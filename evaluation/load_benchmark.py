@@ -312,8 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if check:
         print(
             f"ONNX encoder (weights: {', '.join(f'{p} {w}' for p, w in check.get('weights', {}).items()) or '?'}) "
-            "on the demo test set "
-            f"({check['examples']} utterances): accuracy "
+            f"checked on {check.get('checked_on') or 'labelled data'} ({check['examples']} utterances): accuracy "
             f"{check['accuracy_native']:.2%} → {check['accuracy_onnx']:.2%}, after rejection "
             f"{check['in_scope_accuracy_native']:.2%} → {check['in_scope_accuracy_onnx']:.2%}"
         )

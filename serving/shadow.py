@@ -6,6 +6,7 @@ are dropped (and counted) rather than queued without bound."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -46,6 +47,7 @@ class ShadowScorer:
         self.metrics = metrics
         self.has_answer = has_answer  # (intent, locale) → whether a bot answer could be given
         self._jobs: queue.Queue[ShadowJob | None] = queue.Queue(maxsize=backlog)
+        self._stopped = threading.Event()
         self._worker = threading.Thread(target=self._run, name="shadow-scorer", daemon=True)
         self._worker.start()
 
@@ -54,6 +56,9 @@ class ShadowScorer:
         return self.suggester.model.version
 
     def submit(self, job: ShadowJob) -> None:
+        if self._stopped.is_set():  # a request that picked this candidate just before it was stopped
+            self.metrics.shadow.labels("dropped").inc()
+            return
         try:
             self._jobs.put_nowait(job)
         except queue.Full:
@@ -62,6 +67,9 @@ class ShadowScorer:
     def _run(self) -> None:
         while (job := self._jobs.get()) is not None:
             try:
+                if self._stopped.is_set():
+                    self.metrics.shadow.labels("dropped").inc()
+                    continue
                 self._score(job)
                 self.metrics.shadow.labels("scored").inc()
             except Exception:  # a failing candidate must never touch live traffic; it is counted and logged
@@ -106,6 +114,18 @@ class ShadowScorer:
         return finished.wait(timeout)
 
     def close(self) -> None:
-        self._jobs.put(None)
+        """Stop: the message being scored finishes, the backlog is dropped (and counted), not scored first, so
+        stopping or replacing the candidate never waits on up to `backlog` messages."""
+        self._stopped.set()
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                self.metrics.shadow.labels("dropped").inc()
+            self._jobs.task_done()
+        with contextlib.suppress(queue.Full):  # only if requests refilled it meanwhile; the worker drops those
+            self._jobs.put(None, timeout=1)
         self._worker.join(timeout=30)
         self.suggester.close()

