@@ -191,6 +191,11 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_name(args: argparse.Namespace) -> str:
+    """How reports and records name the labelled data a command read: its path and split."""
+    return f"{args.data} ({args.split})"
+
+
 def _eval(args: argparse.Namespace) -> int:
     from deflect.data.utterances import load_utterances
     from deflect.evaluation.intents import evaluate_intent_model, format_intent_report
@@ -207,7 +212,7 @@ def _eval(args: argparse.Namespace) -> int:
     from deflect.retrieval.index import ArticleIndex
 
     utterances = load_utterances(args.data, args.split)
-    data_name = f"{args.data} ({args.split})"
+    data_name = _data_name(args)
     evaluations = []
     for folder, index_dir in ((args.model, args.index), (args.compare, args.compare_index or args.index)):
         if folder is None:
@@ -252,7 +257,7 @@ def _optimize(args: argparse.Namespace) -> int:
         print(f"{args.model}: ONNX export up to date (model {report['model_version']}; use --force to redo it)")
         return 0
     check = load_utterances(args.data, args.split)
-    checked_on = f"{args.data} ({args.split})"
+    checked_on = _data_name(args)
     print(f"exporting the encoder of {args.model}, then checking it on {len(check)} utterances of {checked_on}")
     result = optimize_artifact(args.model, check, checked_on=checked_on, max_accuracy_drop=args.max_accuracy_drop / 100)
     print(
@@ -309,10 +314,10 @@ def _models_compare(args: argparse.Namespace) -> int:
         second_index=second_index,
         names=_pair_names(args.first, args.second),
     )
-    print(f"{args.data} ({args.split})")
+    print(_data_name(args))
     print(format_comparison(comparison, examples=args.examples))
     if args.report:
-        path = write_report([comparison.first, comparison.second], args.report, f"{args.data} ({args.split})")
+        path = write_report([comparison.first, comparison.second], args.report, _data_name(args))
         print(f"wrote {path}")
     return 0
 
@@ -374,7 +379,7 @@ def _models_promote(args: argparse.Namespace) -> int:
         print(f"{args.candidate}: model {candidate_version} is already the active model")
         return 0
     utterances = load_utterances(args.data, args.split)
-    data_name = f"{args.data} ({args.split})"
+    data_name = _data_name(args)
     current = IntentModel.from_pretrained(active_model)
     candidate = IntentModel.from_pretrained(args.candidate)
     comparison = compare_models(current, candidate, utterances, names=("active", "candidate"))

@@ -6,7 +6,6 @@ are dropped (and counted) rather than queued without bound."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 import threading
@@ -117,15 +116,6 @@ class ShadowScorer:
         """Stop: the message being scored finishes, the backlog is dropped (and counted), not scored first, so
         stopping or replacing the candidate never waits on up to `backlog` messages."""
         self._stopped.set()
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                break
-            if job is not None:
-                self.metrics.shadow.labels("dropped").inc()
-            self._jobs.task_done()
-        with contextlib.suppress(queue.Full):  # only if requests refilled it meanwhile; the worker drops those
-            self._jobs.put(None, timeout=1)
+        self._jobs.put(None)  # behind the backlog, which the worker now drops without scoring
         self._worker.join(timeout=30)
         self.suggester.close()
