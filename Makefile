@@ -24,30 +24,30 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 build: setup
-	$(BIN)/deflect train --data data/demo --out models/demo
-	$(BIN)/deflect optimize --model models/demo --data data/demo
-	$(BIN)/deflect index --articles data/demo/articles --model models/demo --out indexes/demo
+	$(BIN)/deflect train --data src/deflect/demo --out models/demo
+	$(BIN)/deflect optimize --model models/demo --data src/deflect/demo
+	$(BIN)/deflect index --articles src/deflect/demo/articles --model models/demo --out indexes/demo
 
 demo: build
 	$(BIN)/deflect serve --model models/demo --index indexes/demo --demo-keys
 
 eval-demo: build
-	$(BIN)/deflect eval --model models/demo --data data/demo --split test --output evaluation/results/demo_intents.json
+	$(BIN)/deflect eval --model models/demo --data src/deflect/demo --split test --output benchmarks/results/demo_intents.json
 
 report: build
-	$(BIN)/deflect eval --model models/demo --data data/demo --index indexes/demo --report evaluation/reports/demo
+	$(BIN)/deflect eval --model models/demo --data src/deflect/demo --index indexes/demo --report reports/demo
 
 load-benchmark: build
-	$(BIN)/python -m deflect.evaluation.load_benchmark
+	$(BIN)/python -m benchmarks.load_benchmark
 
 test: setup
 	$(BIN)/pytest
 
 lint: setup
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
 typecheck: setup
-	$(BIN)/mypy deflect data training retrieval serving evaluation
+	$(BIN)/mypy src benchmarks
 
 clean:
 	rm -rf models indexes .pytest_cache

@@ -13,10 +13,10 @@ from sqlalchemy import create_engine, text
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from deflect.data.demo import DEMO_ARTICLES, DEMO_DIR  # noqa: E402
+from deflect.core.demo import DEMO_ARTICLES, DEMO_DIR  # noqa: E402
+from deflect.intent.model import IntentModel  # noqa: E402
+from deflect.retrieval.build import run_indexing  # noqa: E402
 from deflect.retrieval.index import ArticleIndex  # noqa: E402
-from deflect.retrieval.run import run_indexing  # noqa: E402
-from deflect.training.model import IntentModel  # noqa: E402
 from deflect.training.run import run_training  # noqa: E402
 from deflect.training.trainer import TrainingArguments  # noqa: E402
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from deflect.retrieval.index import ArticleIndex
-from deflect.serving.app import create_app
-from deflect.serving.auth import KeyStore, Role
-from deflect.serving.suggester import Suggester
-from deflect.training.model import IntentModel
 from fastapi.testclient import TestClient
 
-from deflect.settings import Settings
+from deflect.api.app import create_app
+from deflect.api.auth import KeyStore, Role
+from deflect.conversation.suggester import Suggester
+from deflect.core.settings import Settings
+from deflect.intent.model import IntentModel
+from deflect.retrieval.index import ArticleIndex
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from deflect.retrieval.index import ArticleIndex
-from deflect.serving.app import create_app
-from deflect.serving.auth import KeyStore, Role, Scope
-from deflect.serving.limits import RedisRateLimiter
-from deflect.serving.suggester import Suggester
-from deflect.training.model import IntentModel
 from fastapi.testclient import TestClient
 
-from deflect.settings import Settings
+from deflect.api.app import create_app
+from deflect.api.auth import KeyStore, Role, Scope
+from deflect.api.limits import RedisRateLimiter
+from deflect.conversation.suggester import Suggester
+from deflect.core.settings import Settings
+from deflect.intent.model import IntentModel
+from deflect.retrieval.index import ArticleIndex
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -120,7 +120,7 @@ def test_cors_allows_only_the_listed_origins(app_client: TestClient) -> None:
 
 
 def test_the_keys_command_creates_lists_and_revokes(keys_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from deflect.cli import main
+    from deflect.cli.main import main
 
     assert main(["keys", "create", "--name", "shop", "--role", "admin", "--file", str(keys_file)]) == 0
     secret = capsys.readouterr().out.split(": ")[1].split()[0]

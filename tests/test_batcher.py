@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from deflect.serving.batcher import MicroBatcher
-from deflect.training.model import IntentModel
+
+from deflect.conversation.batcher import MicroBatcher
+from deflect.intent.model import IntentModel
 
 TEXTS = [f"{base} #{n}" for n in range(4) for base in ("where is my parcel", "택배가 안 와요", "refund please")]
 

@@ -6,10 +6,11 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from deflect.data.records import OUT_OF_SCOPE
-from deflect.data.utterances import load_banking77
-from deflect.evaluation.embedding_cache import CachedEncoder
-from deflect.evaluation.protocols import few_shot, open_intent_split
+
+from benchmarks.embedding_cache import CachedEncoder
+from benchmarks.protocols import few_shot, open_intent_split
+from deflect.core.records import OUT_OF_SCOPE
+from deflect.ingest.utterances import load_banking77
 
 
 def test_open_intent_split_holds_out_a_quarter_of_the_intents(shared_datasets: Path) -> None:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deflect.cli import main
+from deflect.cli.main import main
 
 DEFLECT = str(Path(sys.executable).parent / "deflect")  # the installed console script
 

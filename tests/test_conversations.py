@@ -8,7 +8,8 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from deflect.serving.conversations import (
+
+from deflect.conversation.state import (
     ConversationStore,
     FeedbackEvent,
     HistoryEvent,

@@ -7,13 +7,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from deflect.data.articles import load_articles, read_articles
-from deflect.data.demo import DEMO_ARTICLES, DEMO_LABELS, DEMO_TEST, DEMO_TRAIN, DEMO_VALIDATION
-from deflect.data.errors import DataFormatError
-from deflect.data.labels import load_label_names
-from deflect.data.records import OUT_OF_SCOPE
-from deflect.data.text import detect_locale
-from deflect.data.utterances import load_utterances, read_rows
+
+from deflect.core.demo import DEMO_ARTICLES, DEMO_LABELS, DEMO_TEST, DEMO_TRAIN, DEMO_VALIDATION
+from deflect.core.errors import DataFormatError
+from deflect.core.records import OUT_OF_SCOPE
+from deflect.core.text import detect_locale
+from deflect.ingest.articles import load_articles, read_articles
+from deflect.ingest.labels import load_label_names
+from deflect.ingest.utterances import load_utterances, read_rows
 
 
 def write(path: Path, text: str) -> Path:

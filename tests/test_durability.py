@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 import httpx
-from deflect.data.events import EventStore
-from deflect.serving.auth import KeyStore, Role
+
+from deflect.api.auth import KeyStore, Role
+from deflect.store.events import EventStore
 
 MESSAGES = ["where is my parcel", "택배가 어디에 있나요?", "I want a refund", "비밀번호를 잊어버렸어요"]
 
@@ -34,7 +35,7 @@ def _start_server(model_dir: Path, index_dir: Path, tmp_path: Path, database_url
         "DEFLECT_RATE_LIMIT_PER_MINUTE": "1000000",
     }
     env.pop("REDIS_URL", None)
-    command = [sys.executable, "-m", "deflect.cli", "serve", "--model", str(model_dir), "--index", str(index_dir)]
+    command = [sys.executable, "-m", "deflect.cli.main", "serve", "--model", str(model_dir), "--index", str(index_dir)]
     server = subprocess.Popen(
         [*command, "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

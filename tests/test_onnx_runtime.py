@@ -8,27 +8,28 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from deflect.data.demo import DEMO_DIR
-from deflect.data.utterances import load_utterances
-from deflect.retrieval.index import ArticleIndex
-from deflect.serving.app import create_app
-from deflect.serving.auth import KeyStore, Role
-from deflect.serving.suggester import Suggester
-from deflect.training.artifact import ArtifactError
-from deflect.training.compact_tokenizer import (
+from fastapi.testclient import TestClient
+
+from deflect.api.app import create_app
+from deflect.api.auth import KeyStore, Role
+from deflect.cli.main import main
+from deflect.conversation.suggester import Suggester
+from deflect.core.artifacts import ArtifactError
+from deflect.core.demo import DEMO_DIR
+from deflect.core.settings import Settings
+from deflect.encoders.compact_tokenizer import (
     CompactTokenizer,
     has_compact_tokenizer,
     verify,
     write_compact_tokenizer,
 )
-from deflect.training.encoders import OnnxEncoder, load_encoder
-from deflect.training.model import IntentModel
-from deflect.training.onnx_export import export_encoder
-from deflect.training.optimize import current_report
-from fastapi.testclient import TestClient
-
-from deflect.cli import main
-from deflect.settings import Settings
+from deflect.encoders.models import load_encoder
+from deflect.encoders.onnx_runtime import OnnxEncoder
+from deflect.export.onnx_export import export_encoder
+from deflect.export.optimize import current_report
+from deflect.ingest.utterances import load_utterances
+from deflect.intent.model import IntentModel
+from deflect.retrieval.index import ArticleIndex
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from deflect.data.records import OUT_OF_SCOPE, Utterance
-from deflect.training.ood import EmbeddingReference, auroc
+
+from deflect.core.records import OUT_OF_SCOPE, Utterance
+from deflect.intent.ood import EmbeddingReference, auroc
 from deflect.training.thresholds import choose_out_of_scope_threshold
 from deflect.training.trainer import TrainingArguments, train_intent_model
 

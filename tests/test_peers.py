@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from deflect.data.records import OUT_OF_SCOPE, Utterance
-from deflect.data.utterances import load_banking77
-from deflect.evaluation.peers import (
+
+from benchmarks.peers import (
     OUT_OF_FOLD,
     msp_threshold_for_false_rejection,
     msp_threshold_for_recall,
@@ -16,6 +15,8 @@ from deflect.evaluation.peers import (
     run_peer,
     tfidf_logistic_regression,
 )
+from deflect.core.records import OUT_OF_SCOPE, Utterance
+from deflect.ingest.utterances import load_banking77
 
 
 def _slice(utterances: list[Utterance], intents: set[str], per_intent: int) -> list[Utterance]:

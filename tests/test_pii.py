@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from deflect.data.pii import PiiLabel, PiiSpan, find_pii, redact
-from deflect.evaluation.pii_benchmark import SETS, evaluate_messages, load_messages
+
+from benchmarks.pii_benchmark import SETS, evaluate_messages, load_messages
+from deflect.conversation.pii import PiiLabel, PiiSpan, find_pii, redact
 
 
 def labelled(text: str) -> list[tuple[str, str]]:

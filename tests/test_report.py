@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from deflect.data.demo import DEMO_DIR
-from deflect.evaluation.report import coverage_curve
 
-from deflect.cli import main
+from deflect.cli.main import main
+from deflect.core.demo import DEMO_DIR
+from deflect.evaluation.report import coverage_curve
 
 
 def test_coverage_counts_only_kept_confident_messages_and_their_wrong_answers() -> None:

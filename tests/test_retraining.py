@@ -12,26 +12,27 @@ from pathlib import Path
 
 import httpx
 import pytest
-from deflect.data.demo import DEMO_LABELS, DEMO_TEST, DEMO_TRAIN, DEMO_VALIDATION
-from deflect.data.events import EventStore, SuggestionRecord
-from deflect.data.records import OUT_OF_SCOPE, Utterance
-from deflect.data.review_tables import ReviewLabel, ShadowPrediction
-from deflect.data.reviewed import export_reviewed, merge_reviewed
-from deflect.data.utterances import load_utterances, read_rows
-from deflect.evaluation.compare import compare_models, promotion_gate
-from deflect.evaluation.shadow import compare_shadow
-from deflect.retrieval.index import ArticleIndex
-from deflect.serving.app import create_app
-from deflect.serving.auth import KeyStore, Role
-from deflect.serving.model_registry import ModelRegistry
-from deflect.serving.suggester import Suggester
-from deflect.training.model import IntentModel
-from deflect.training.run import run_training
-from deflect.training.trainer import TrainingArguments
 from live_server import serving
 
-from deflect.cli import main
-from deflect.settings import Settings
+from deflect.api.app import create_app
+from deflect.api.auth import KeyStore, Role
+from deflect.cli.main import main
+from deflect.conversation.suggester import Suggester
+from deflect.core.demo import DEMO_LABELS, DEMO_TEST, DEMO_TRAIN, DEMO_VALIDATION
+from deflect.core.records import OUT_OF_SCOPE, Utterance
+from deflect.core.settings import Settings
+from deflect.evaluation.compare import compare_models, promotion_gate
+from deflect.evaluation.shadow import compare_shadow
+from deflect.ingest.reviewed import merge_reviewed
+from deflect.ingest.utterances import load_utterances, read_rows
+from deflect.intent.model import IntentModel
+from deflect.lifecycle.registry import ModelRegistry
+from deflect.retrieval.index import ArticleIndex
+from deflect.store.events import EventStore, SuggestionRecord
+from deflect.store.review_tables import ReviewLabel, ShadowPrediction
+from deflect.store.reviewed import export_reviewed
+from deflect.training.run import run_training
+from deflect.training.trainer import TrainingArguments
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

@@ -8,13 +8,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pytest
-from deflect.data.records import Article
+
+from deflect.core.artifacts import ArtifactError
+from deflect.core.records import Article
+from deflect.encoders.models import load_encoder
 from deflect.retrieval.chunking import chunk_article
 from deflect.retrieval.index import ArticleIndex
 from deflect.retrieval.search import SearchOptions
 from deflect.retrieval.vectors import VectorIndexSettings, build_vector_index, resolve_kind
-from deflect.training.artifact import ArtifactError
-from deflect.training.encoders import load_encoder
 
 
 def test_korean_query_finds_the_korean_tracking_article(demo_index: ArticleIndex) -> None:

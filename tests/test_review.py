@@ -8,8 +8,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from deflect.data.events import EventStore
-from deflect.data.review import (
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from test_events import record
+
+from deflect.api.app import create_app
+from deflect.api.auth import KeyStore, Role
+from deflect.conversation.suggester import Suggester
+from deflect.core.settings import Settings
+from deflect.intent.model import IntentModel
+from deflect.retrieval.index import ArticleIndex
+from deflect.store.events import EventStore
+from deflect.store.review import (
     ClaimConflict,
     LabelAction,
     LabelRequest,
@@ -19,17 +29,7 @@ from deflect.data.review import (
     ReviewStore,
     new_queue_item,
 )
-from deflect.data.review_tables import ReviewItem
-from deflect.retrieval.index import ArticleIndex
-from deflect.serving.app import create_app
-from deflect.serving.auth import KeyStore, Role
-from deflect.serving.suggester import Suggester
-from deflect.training.model import IntentModel
-from fastapi.testclient import TestClient
-from sqlalchemy import update
-from test_events import record
-
-from deflect.settings import Settings
+from deflect.store.review_tables import ReviewItem
 
 RITA = Reviewer("rita", "key-rita")
 MINHO = Reviewer("minho", "key-minho")
@@ -182,7 +182,7 @@ def test_deleting_a_customer_deletes_their_labels_and_the_purge_keeps_labels(dat
     assert store.suggestions() == []
     assert review.queue(QueueFilter(status=None)).total == 0  # queue items went with their suggestions
     with store.session() as session:
-        from deflect.data.review_tables import ReviewLabel
+        from deflect.store.review_tables import ReviewLabel
 
         assert [label.suggestion_id for label in session.query(ReviewLabel)] == ["s-3"]
     store.close()

@@ -13,18 +13,18 @@ from typing import Any
 
 import httpx
 import pytest
-from deflect.data.reviewed import export_reviewed
-from deflect.retrieval.index import ArticleIndex
-from deflect.serving.app import create_app
-from deflect.serving.auth import KeyStore, Role
-from deflect.serving.suggester import Suggester
-from deflect.training.model import IntentModel
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from live_server import chromium, screenshot, serving
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from deflect.settings import Settings
+from deflect.api.app import create_app
+from deflect.api.auth import KeyStore, Role
+from deflect.conversation.suggester import Suggester
+from deflect.core.settings import Settings
+from deflect.intent.model import IntentModel
+from deflect.retrieval.index import ArticleIndex
+from deflect.store.reviewed import export_reviewed
 
 SERVER_DEADLINE_MS = 15_000  # the longest a test waits for the API to answer through the page
 

@@ -6,20 +6,20 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from deflect.data.events import EventStore
-from deflect.data.review_tables import ShadowPrediction
-from deflect.evaluation.shadow import compare_shadow
-from deflect.retrieval.index import ArticleIndex
-from deflect.serving.app import create_app
-from deflect.serving.auth import KeyStore, Role
-from deflect.serving.policy import ConversationSignals
-from deflect.serving.shadow import ShadowJob
-from deflect.serving.suggester import Suggester
-from deflect.training.model import IntentModel
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from deflect.settings import Settings
+from deflect.api.app import create_app
+from deflect.api.auth import KeyStore, Role
+from deflect.conversation.policy import ConversationSignals
+from deflect.conversation.suggester import Suggester
+from deflect.core.settings import Settings
+from deflect.evaluation.shadow import compare_shadow
+from deflect.intent.model import IntentModel
+from deflect.lifecycle.shadow import ShadowJob
+from deflect.retrieval.index import ArticleIndex
+from deflect.store.events import EventStore
+from deflect.store.review_tables import ShadowPrediction
 
 MESSAGES = ["택배가 어디에 있나요?", "how do i reset my password", "do you sell pianos", "쿠폰 등록은 어디서 해요?"]
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from deflect.evaluation.frustration_benchmark import FRUSTRATION, evaluate, read_messages
-from deflect.serving.signals import FrustrationDetector, PersonRequest, asks_for_person
+
+from benchmarks.frustration_benchmark import FRUSTRATION, evaluate, read_messages
+from deflect.conversation.signals import FrustrationDetector, PersonRequest, asks_for_person
 
 detector = FrustrationDetector()
 

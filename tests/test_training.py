@@ -9,13 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from deflect.data.demo import DEMO_DIR
-from deflect.data.records import Utterance
-from deflect.data.utterances import load_utterances
-from deflect.training.artifact import ArtifactError
-from deflect.training.encoders import load_encoder
-from deflect.training.features import CharNgrams
-from deflect.training.model import IntentModel
+
+from deflect.core.artifacts import ArtifactError
+from deflect.core.demo import DEMO_DIR
+from deflect.core.records import Utterance
+from deflect.encoders.models import load_encoder
+from deflect.ingest.utterances import load_utterances
+from deflect.intent.features import CharNgrams
+from deflect.intent.model import IntentModel
 from deflect.training.run import run_training
 from deflect.training.trainer import TrainingArguments, TrainingDataError, train_intent_model
 
@@ -54,7 +55,7 @@ def test_reloaded_model_predicts_the_same(demo_model_dir: Path, demo_model: Inte
 
 
 def test_retraining_unchanged_data_is_skipped(demo_model_dir: Path) -> None:
-    from deflect.data.demo import DEMO_DIR
+    from deflect.core.demo import DEMO_DIR
 
     outcome = run_training(DEMO_DIR, demo_model_dir, TrainingArguments())
 
@@ -141,8 +142,8 @@ def test_character_ngram_features_match_scikit_learn_without_importing_it_to_ser
 
     # a serving process: the app's modules and a model predicting with its character n-grams
     program = (
-        "import sys, deflect.serving.app\n"
-        "from deflect.training.model import IntentModel\n"
+        "import sys, deflect.api.app\n"
+        "from deflect.intent.model import IntentModel\n"
         f"IntentModel.from_pretrained({str(demo_model_dir)!r}, runtime='native').predict(['배송 언제 와요?'])\n"
         "print(sorted({'sklearn', 'pandas', 'scipy.optimize', 'scipy.stats'} & set(sys.modules)))"
     )

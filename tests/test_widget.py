@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deflect.retrieval.index import ArticleIndex
-from deflect.serving.app import create_app
-from deflect.serving.auth import KeyStore, Role
-from deflect.serving.suggester import Suggester
-from deflect.training.model import IntentModel
 from fastapi.testclient import TestClient
 from live_server import chromium, screenshot, serving
 from playwright.sync_api import Browser, Page, Request, expect
 
-from deflect.cli import main
-from deflect.settings import Settings
+from deflect.api.app import create_app
+from deflect.api.auth import KeyStore, Role
+from deflect.cli.main import main
+from deflect.conversation.suggester import Suggester
+from deflect.core.settings import Settings
+from deflect.intent.model import IntentModel
+from deflect.retrieval.index import ArticleIndex
 
 SERVER_DEADLINE_MS = 15_000  # the longest a test waits for the API to answer through the widget
 EVENTS_RECORDER = """

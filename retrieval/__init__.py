@@ -1,1 +1,0 @@
-"""Help-center retrieval: articles chunked, embedded and searched with FAISS."""

@@ -1,0 +1,136 @@
+"""The FastAPI application: `create_app()` loads the configured model and index once, at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+import deflect
+from deflect.api.auth import KeyStore
+from deflect.api.body_limit import BodySizeLimit
+from deflect.api.errors import install_error_handlers
+from deflect.api.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from deflect.api.review_session import load_secret
+from deflect.api.routes import admin, conversations, health, review, review_pages, suggest, widget
+from deflect.api.webhook import WebhookDelivery
+from deflect.conversation.answers import AnswerTemplates
+from deflect.conversation.metrics import ServiceMetrics
+from deflect.conversation.routing import HandoffRouter
+from deflect.conversation.service import SuggestService
+from deflect.conversation.state import ConversationStore, MemoryConversationStore, RedisConversationStore
+from deflect.conversation.suggester import Suggester
+from deflect.core.settings import Settings, get_settings
+from deflect.lifecycle.activation import ModelActivator, warm_up
+from deflect.store.events import EventStore
+from deflect.store.retention import RetentionJob
+
+
+def conversation_store(settings: Settings) -> ConversationStore:
+    if settings.redis_url:
+        return RedisConversationStore(settings.redis_url, settings.conversation_ttl_seconds)
+    return MemoryConversationStore(settings.conversation_ttl_seconds)
+
+
+def rate_limiter(settings: Settings) -> RateLimiter:
+    return RedisRateLimiter(settings.redis_url) if settings.redis_url else MemoryRateLimiter()
+
+
+def build_service(settings: Settings, suggester: Suggester | None = None) -> SuggestService:
+    metrics = ServiceMetrics()
+    webhook = None
+    if settings.handoff_webhook_url:
+        if not settings.handoff_webhook_secret:
+            raise ValueError("DEFLECT_HANDOFF_WEBHOOK_URL is set but DEFLECT_HANDOFF_WEBHOOK_SECRET is not")
+        webhook = WebhookDelivery(
+            settings.handoff_webhook_url,
+            settings.handoff_webhook_secret,
+            metrics,
+            max_attempts=settings.webhook_max_attempts,
+            first_backoff_seconds=settings.webhook_backoff_seconds,
+        )
+    return SuggestService(
+        suggester or Suggester.load(settings),
+        conversation_store(settings),
+        AnswerTemplates.load(settings.answers_file, settings.answers_overrides_file),
+        HandoffRouter.load(settings.routing_file),
+        settings,
+        metrics,
+        webhook,
+        EventStore.open(settings.database_url),
+    )
+
+
+@contextmanager
+def one_thread_per_numeric_call() -> Iterator[None]:
+    """While the app serves, BLAS and FAISS use one thread per call: concurrency comes from requests and their
+    batches, and idle pools spinning on the two cores the encoder and the request threads need cost more than a
+    small matrix split across cores gains (the original encoder's p95 at concurrency 1 was ~100 ms without this)."""
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    previous = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield
+    finally:
+        faiss.omp_set_num_threads(previous)
+
+
+def create_app(settings: Settings | None = None, suggester: Suggester | None = None) -> FastAPI:
+    """With a `suggester`, the app serves it (tests, benchmarks); otherwise it loads the configured artifacts."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "service", None) is None:
+            app.state.service = build_service(settings, suggester)
+            app.state.activator = ModelActivator(app.state.service)
+            app.state.shadow_activator = ModelActivator(app.state.service, install=app.state.service.start_shadow)
+            warm_up(app.state.service.suggester)
+            if settings.shadow_model_dir and settings.shadow_index_dir:
+                app.state.shadow_activator.start(settings.shadow_model_dir, settings.shadow_index_dir)
+        retention = RetentionJob(app.state.service.events, settings.event_retention_days)
+        with one_thread_per_numeric_call():
+            yield
+        retention.stop()
+        app.state.service.stop_shadow()
+        app.state.service.suggester.close()
+        if app.state.service.webhook is not None:
+            app.state.service.webhook.close()
+
+    app = FastAPI(
+        title="Deflect",
+        version=deflect.__version__,
+        description="Intent detection, help-center article suggestions and calibrated handoff for support chat.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.service = None
+    app.state.keys = KeyStore(settings.api_keys_file)
+    app.state.session_secret = load_secret(
+        settings.session_secret_file or settings.api_keys_file.parent / "session_secret"
+    )
+    app.state.rate_limiter = rate_limiter(settings)
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-api-key"],
+            max_age=600,
+        )
+    app.include_router(suggest.router)
+    app.include_router(conversations.router)
+    app.include_router(admin.router)
+    app.include_router(health.router)
+    app.include_router(review.router)
+    app.include_router(review_pages.router)
+    app.mount("/review/static", review_pages.assets, name="review-static")
+    app.include_router(widget.router)
+    return app

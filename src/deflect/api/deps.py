@@ -1,0 +1,99 @@
+"""What routes receive through FastAPI dependencies: the service, and the caller's API key checked for a scope
+and counted against its rate limit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import HTTPException, Request
+
+from deflect.api import review_session
+from deflect.api.auth import ApiKey, Role, Scope
+from deflect.conversation.service import SuggestService
+
+
+def get_service(request: Request) -> SuggestService:
+    service = getattr(request.app.state, "service", None)
+    if service is None:
+        raise HTTPException(503, "the model is still loading")
+    return service
+
+
+def presented_key(request: Request) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        return authorization[7:].strip() or None
+    return request.headers.get("x-api-key") or None
+
+
+def _count_request(request: Request, key: ApiKey) -> None:
+    settings = request.app.state.settings
+    limit = key.rate_limit_per_minute or settings.rate_limit_per_minute
+    retry_after = request.app.state.rate_limiter.hit(key.id, limit)
+    if retry_after is not None:
+        raise HTTPException(
+            429,
+            f"rate limit of {limit} requests per minute reached for key '{key.name}'",
+            headers={"Retry-After": str(int(retry_after))},
+        )
+
+
+def _authenticated(request: Request, secret: str) -> ApiKey:
+    key = request.app.state.keys.authenticate(secret)
+    if key is None:
+        raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+    return key
+
+
+def require(scope: Scope) -> Callable[[Request], ApiKey | None]:
+    """A dependency: the request's API key must exist and hold `scope`; each request counts against its limit.
+    With authentication turned off (`DEFLECT_AUTH_ENABLED=false`), every request passes."""
+
+    def check(request: Request) -> ApiKey | None:
+        settings = request.app.state.settings
+        if not settings.auth_enabled:
+            return None
+        secret = presented_key(request)
+        if secret is None:
+            raise HTTPException(
+                401, "an API key is required (Authorization: Bearer <key>)", headers={"WWW-Authenticate": "Bearer"}
+            )
+        key = _authenticated(request, secret)
+        if scope not in key.scopes:
+            raise HTTPException(403, f"this {key.role.value} key may not use '{scope.value}'")
+        _count_request(request, key)
+        return key
+
+    return check
+
+
+LOCAL_REVIEWER = ApiKey(id="local", name="local", role=Role.ADMIN, sha256="", prefix="", created_at=0.0)
+
+
+def reviewer_key(request: Request) -> ApiKey:
+    """A dependency for the review queue: a reviewer or admin key, presented as a bearer key or through the review
+    page's session cookie (whose state-changing requests must carry the CSRF header). Widget keys get 403.
+    With authentication turned off, everyone reviews as 'local'."""
+    if not request.app.state.settings.auth_enabled:
+        return LOCAL_REVIEWER
+    secret = presented_key(request)
+    if secret is not None:
+        key = _authenticated(request, secret)
+    else:
+        cookie = request.cookies.get(review_session.COOKIE)
+        token = review_session.verify(request.app.state.session_secret, cookie) if cookie else None
+        key = request.app.state.keys.by_id(token.key_id) if token else None
+        if key is None:
+            raise HTTPException(401, "sign in with a reviewer or admin API key", headers={"WWW-Authenticate": "Bearer"})
+        if request.method not in ("GET", "HEAD") and request.headers.get(review_session.CSRF_HEADER) != "1":
+            raise HTTPException(
+                403, f"requests from the review page must carry the {review_session.CSRF_HEADER} header"
+            )
+    ensure_can_review(key)
+    _count_request(request, key)
+    return key
+
+
+def ensure_can_review(key: ApiKey) -> None:
+    if Scope.REVIEW not in key.scopes:
+        raise HTTPException(403, f"a {key.role.value} key may not open the review queue; use a reviewer or admin key")

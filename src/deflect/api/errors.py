@@ -1,0 +1,73 @@
+"""Every error leaves the API as JSON: `{"error": {"code", "message", "details": [{"field", "message"}]}}`."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException
+
+from deflect.api.schemas import ErrorBody, ErrorDetail, ErrorResponse
+
+logger = logging.getLogger(__name__)
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[ErrorDetail] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details or []))
+    return JSONResponse(status_code=status, content=body.model_dump(), headers=headers)
+
+
+def _field_path(location: tuple) -> str:
+    return ".".join(str(part) for part in location)
+
+
+async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    details = [
+        ErrorDetail(field=_field_path(item.get("loc", ())), message=item.get("msg", "")) for item in error.errors()
+    ]
+    summary = "; ".join(f"{d.field}: {d.message}" for d in details) or "invalid request"
+    return error_response(422, "invalid_request", summary, details)
+
+
+async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
+    codes = {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        413: "payload_too_large",
+        422: "invalid_request",
+        429: "rate_limited",
+        503: "unavailable",
+    }
+    code = codes.get(error.status_code, "http_error")
+    return error_response(error.status_code, code, str(error.detail), headers=getattr(error, "headers", None))
+
+
+async def _storage_error(request: Request, error: Exception) -> JSONResponse:
+    logger.exception("event store failed on %s %s", request.method, request.url.path)
+    return error_response(
+        503, "storage_unavailable", "The event store could not be written, so nothing was stored; retry shortly."
+    )
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", "An unexpected error occurred; it has been logged.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(SQLAlchemyError, _storage_error)
+    app.add_exception_handler(Exception, _unexpected_error)

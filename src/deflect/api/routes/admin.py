@@ -1,0 +1,242 @@
+"""Admin routes (admin keys only): articles and answer templates, reflected in suggestions without a restart, and
+activating another model + index version."""
+
+from __future__ import annotations
+
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+
+from deflect.api.auth import Scope
+from deflect.api.deps import get_service, require
+from deflect.api.review_schemas import AuditEntryOut
+from deflect.api.schemas import (
+    IDENTIFIER,
+    ActivateRequest,
+    ActivationResponse,
+    AnswerTemplateBody,
+    AnswerTemplateOut,
+    ArticleSummary,
+    ArticleUpsert,
+    DeletionResponse,
+    ErrorResponse,
+    IndexChangeResponse,
+    ShadowResponse,
+)
+from deflect.conversation.answers import AnswerTemplate
+from deflect.conversation.service import SuggestService
+from deflect.conversation.suggester import Suggester
+from deflect.core.records import Article
+from deflect.lifecycle.activation import ActivationInProgress, ActivationState, ModelActivator
+from deflect.retrieval.index import IndexChanges
+from deflect.store.events import Deleted, as_utc
+
+ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)}
+router = APIRouter(prefix="/admin", tags=["admin"], responses=ERRORS, dependencies=[Depends(require(Scope.ADMIN))])
+Service = Annotated[SuggestService, Depends(get_service)]
+ArticleId = Annotated[str, Path(pattern=IDENTIFIER)]
+Intent = Annotated[str, Path(pattern=IDENTIFIER)]
+Identifier = Annotated[str, Path(pattern=IDENTIFIER)]
+
+
+@router.get("/articles", response_model=list[ArticleSummary])
+def list_articles(service: Service) -> list[ArticleSummary]:
+    return [
+        ArticleSummary(id=a.id, title=a.title, locale=a.locale, url=a.url, group=a.group_id, intents=list(a.intents))
+        for a in service.suggester.index.articles.values()
+    ]
+
+
+@router.put("/articles/{article_id}", response_model=IndexChangeResponse)
+def upsert_article(article_id: ArticleId, body: ArticleUpsert, service: Service) -> IndexChangeResponse:
+    """Add or replace an article: it is chunked and embedded now, and the next suggestion can show it."""
+    article = Article(
+        id=article_id,
+        title=body.title,
+        body=body.body,
+        locale=body.locale,
+        url=body.url,
+        group_id=body.group or article_id,
+        intents=tuple(body.intents),
+        section=body.section,
+    )
+    suggester = service.suggester
+    changes = suggester.upsert_article(article)
+    return _index_change(article_id, changes, suggester)
+
+
+@router.delete("/articles/{article_id}", response_model=IndexChangeResponse)
+def delete_article(article_id: ArticleId, service: Service) -> IndexChangeResponse:
+    suggester = service.suggester
+    changes = suggester.delete_article(article_id)
+    if changes is None:
+        raise HTTPException(404, f"no article '{article_id}'")
+    return _index_change(article_id, changes, suggester)
+
+
+def _index_change(article_id: str, changes: IndexChanges, suggester: Suggester) -> IndexChangeResponse:
+    return IndexChangeResponse(
+        article_id=article_id,
+        added=changes.added,
+        updated=changes.updated,
+        deleted=changes.deleted,
+        embedded_chunks=changes.embedded_chunks,
+        index_version=suggester.index.version,
+    )
+
+
+def _template_out(template: AnswerTemplate) -> AnswerTemplateOut:
+    return AnswerTemplateOut(intent=template.intent, article_group=template.article_group, texts=template.texts)  # type: ignore[arg-type]
+
+
+@router.get("/answers", response_model=list[AnswerTemplateOut])
+def list_answers(service: Service) -> list[AnswerTemplateOut]:
+    return [_template_out(template) for template in service.answers.all()]
+
+
+@router.put("/answers/{intent}", response_model=AnswerTemplateOut)
+def upsert_answer(intent: Intent, body: AnswerTemplateBody, service: Service) -> AnswerTemplateOut:
+    """Add or replace the bot answer of an intent; used from the next suggestion on."""
+    if intent not in service.suggester.model.intents:
+        raise HTTPException(404, f"the active model has no intent '{intent}'")
+    template = AnswerTemplate(intent, body.article_group, dict(body.texts))
+    service.answers.upsert(template)
+    return _template_out(template)
+
+
+@router.delete("/answers/{intent}", status_code=204)
+def delete_answer(intent: Intent, service: Service) -> Response:
+    if not service.answers.delete(intent):
+        raise HTTPException(404, f"no answer template for '{intent}'")
+    return Response(status_code=204)
+
+
+def _activator(request: Request, service: Service) -> ModelActivator:
+    return request.app.state.activator
+
+
+def _activation(activator: ModelActivator) -> ActivationResponse:
+    state, suggester = activator.state, activator.service.suggester
+    return ActivationResponse(
+        status=state.status,
+        requested_model=state.model_dir,
+        requested_index=state.index_dir,
+        error=state.error,
+        started_at=state.started_at,
+        finished_at=state.finished_at,
+        active_model_version=suggester.model.version,
+        active_index_version=suggester.index.version,
+    )
+
+
+def _start(activator: ModelActivator, body: ActivateRequest) -> None:
+    model_dir, index_dir = FilePath(body.model), FilePath(body.index)
+    for name, folder in (("model", model_dir), ("index", index_dir)):
+        if not (folder / "manifest.json").is_file():
+            raise HTTPException(404, f"{name} folder '{folder}' has no manifest.json on the server")
+    try:
+        activator.start(model_dir, index_dir)
+    except ActivationInProgress as error:
+        raise HTTPException(409, str(error)) from None
+
+
+@router.post("/models/activate", response_model=ActivationResponse, status_code=202)
+def activate(body: ActivateRequest, activator: Annotated[ModelActivator, Depends(_activator)]) -> ActivationResponse:
+    """Load a model + index version in the background and swap it in atomically once it is ready; poll
+    `GET /admin/models/activation` for the outcome. Requests are answered by the active pair meanwhile."""
+    _start(activator, body)
+    return _activation(activator)
+
+
+@router.get("/models/activation", response_model=ActivationResponse)
+def activation(activator: Annotated[ModelActivator, Depends(_activator)]) -> ActivationResponse:
+    return _activation(activator)
+
+
+def _shadow_activator(request: Request) -> ModelActivator:
+    return request.app.state.shadow_activator
+
+
+def _shadow(activator: ModelActivator) -> ShadowResponse:
+    state, shadow = activator.state, activator.service.shadow
+    return ShadowResponse(
+        status=state.status if shadow is not None or state.status in ("loading", "failed") else "off",
+        requested_model=state.model_dir,
+        requested_index=state.index_dir,
+        error=state.error,
+        shadow_model_version=shadow.model_version if shadow else None,
+        active_model_version=activator.service.suggester.model.version,
+    )
+
+
+@router.post("/models/shadow", response_model=ShadowResponse, status_code=202)
+def start_shadow(
+    body: ActivateRequest, activator: Annotated[ModelActivator, Depends(_shadow_activator)]
+) -> ShadowResponse:
+    """Load a candidate model + index in the background and let it score live traffic beside the active pair
+    without changing answers; `deflect models shadow-report` shows where the two disagree."""
+    if activator.service.events is None:
+        raise HTTPException(409, "shadow mode stores its predictions in the event database; configure one")
+    _start(activator, body)
+    return _shadow(activator)
+
+
+@router.get("/models/shadow", response_model=ShadowResponse)
+def shadow_status(activator: Annotated[ModelActivator, Depends(_shadow_activator)]) -> ShadowResponse:
+    return _shadow(activator)
+
+
+@router.delete("/models/shadow", response_model=ShadowResponse)
+def stop_shadow(activator: Annotated[ModelActivator, Depends(_shadow_activator)]) -> ShadowResponse:
+    if not activator.service.stop_shadow():
+        raise HTTPException(404, "no shadow model is running")
+    activator.state = ActivationState("idle")
+    return _shadow(activator)
+
+
+def _deletion(deleted: Deleted, live: int) -> DeletionResponse:
+    return DeletionResponse(
+        conversations=deleted.conversation_ids,
+        suggestions=deleted.suggestions,
+        feedback=deleted.feedback,
+        review_labels=deleted.labels,
+        live_conversations=live,
+    )
+
+
+@router.delete("/conversations/{conversation_id}", response_model=DeletionResponse)
+def delete_conversation(conversation_id: Identifier, service: Service) -> DeletionResponse:
+    """Delete everything stored for a conversation (a data subject's request under PIPA or GDPR): its stored
+    suggestions and feedback and its live state."""
+    return _deletion(*service.delete_conversation(conversation_id))
+
+
+@router.delete("/customers/{customer_id}", response_model=DeletionResponse)
+def delete_customer(customer_id: Identifier, service: Service) -> DeletionResponse:
+    """Delete everything stored for a customer id (sent as `customer_id` with their messages), in every
+    conversation they had."""
+    return _deletion(*service.delete_customer(customer_id))
+
+
+@router.get("/audit", response_model=list[AuditEntryOut])
+def audit_trail(
+    service: Service,
+    actor: Annotated[str | None, Query(max_length=128, description="Only this reviewer's actions")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> list[AuditEntryOut]:
+    """Who claimed, labelled, or bulk-labelled what, and when: newest first."""
+    if service.review is None:
+        raise HTTPException(503, "no event database is configured")
+    return [
+        AuditEntryOut(
+            at=as_utc(entry.at),
+            actor=entry.actor,
+            actor_key_id=entry.actor_key_id,
+            action=entry.action,
+            target=entry.target,
+            details=entry.details,
+        )
+        for entry in service.review.audit_trail(actor, limit, offset)
+    ]

@@ -1,0 +1,138 @@
+"""The prediction path for one message: normalise → detect locale → encode once → classify → retrieve articles."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from deflect.conversation.batcher import MicroBatcher
+from deflect.core.records import Article
+from deflect.core.settings import Settings
+from deflect.core.text import detect_locale, normalize_text
+from deflect.intent.model import IntentModel, IntentPrediction
+from deflect.retrieval.index import ArticleHit, ArticleIndex, IndexChanges
+from deflect.retrieval.search import SearchOptions
+
+
+@dataclass(frozen=True)
+class Analysis:
+    text: str
+    locale: str
+    locale_detected: bool
+    prediction: IntentPrediction
+    intent_name: str
+    hits: list[ArticleHit]
+
+
+class Suggester:
+    """One loaded model and index. Concurrent requests' texts are encoded in shared batches; repeated texts
+    (widgets retry, typeahead resends a prefix after a deletion) are answered from a bounded cache keyed by text and
+    locale, emptied whenever the articles change."""
+
+    def __init__(self, model: IntentModel, index: ArticleIndex, settings: Settings, index_dir: Path | None = None):
+        self.model = model
+        self.index = index
+        self.settings = settings
+        self.index_dir = index_dir or settings.index_dir  # where article changes are saved
+        self.search_options = SearchOptions(
+            mode=settings.search_mode,
+            fusion=settings.fusion,
+            lexical_weight=settings.lexical_weight,
+            intent_boost=settings.intent_boost,
+        )
+        self._encoder_lock = threading.Lock()  # the encoders are not documented as thread-safe
+        self._index_lock = threading.Lock()  # searches never see an article update half-applied
+        self._cache: OrderedDict[tuple[str, str | None], Analysis] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._batcher = MicroBatcher(self._classify_batch, max_batch=settings.max_batch_size, name="classifier")
+
+    @classmethod
+    def load(cls, settings: Settings, model_dir: Path | None = None, index_dir: Path | None = None) -> Suggester:
+        """The configured model and index, or the given ones; the index must use the model's encoder."""
+        model = IntentModel.from_pretrained(
+            model_dir or settings.model_dir, threads=settings.threads, runtime=settings.encoder_runtime
+        )
+        index_dir = index_dir or settings.index_dir
+        index = ArticleIndex.load(index_dir, encoder=model.encoder)
+        return cls(model, index, settings, index_dir)
+
+    def analyse(self, text: str, locale: str | None = None) -> Analysis:
+        text = normalize_text(text)
+        key = (text, locale)
+        with self._cache_lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        analysis = self._analyse(text, locale)
+        with self._cache_lock:
+            self._cache[key] = analysis
+            while len(self._cache) > self.settings.analysis_cache_size:
+                self._cache.popitem(last=False)
+        return analysis
+
+    def _analyse(self, text: str, locale: str | None) -> Analysis:
+        detected = locale is None
+        locale = locale or detect_locale(text, self.settings.fallback_locale)
+        vector, prediction = self._batcher.submit(text)
+        with self._index_lock:
+            hits = self.index.search(
+                text,
+                vector,
+                self.settings.suggestions,
+                locale=locale,
+                fallback_locale=self.settings.fallback_locale,
+                intent_scores=None if prediction.out_of_scope else dict(prediction.top_intents),
+                options=self.search_options,
+            )
+        return Analysis(text, locale, detected, prediction, self.model.display_name(prediction.intent, locale), hits)
+
+    def _classify_batch(self, texts: list[str]) -> list[tuple[np.ndarray, IntentPrediction]]:
+        """Encode and classify concurrent requests' texts together (one encoder call, one head and distance
+        computation for the batch); int8 activations are quantised per batch, so a vector can differ from the one
+        computed alone at the level of that rounding."""
+        with self._encoder_lock:
+            vectors = self.model.encode(texts)
+        return list(zip(vectors, self.model.predict_encoded(texts, vectors), strict=True))
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Sentence vectors of many texts (the review page's clustering), beside the request batches."""
+        with self._encoder_lock:
+            return self.model.encode([normalize_text(text) for text in texts])
+
+    def close(self) -> None:
+        """Stop batching (requests still running on this pair encode on their own); the service calls it when it
+        swaps another pair in."""
+        self._batcher.close()
+
+    def forget_cached(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
+
+    def upsert_article(self, article: Article) -> IndexChanges:
+        changes = self._apply(lambda articles: {**articles, article.id: article})
+        assert changes is not None  # an upsert always has an article set to apply
+        return changes
+
+    def delete_article(self, article_id: str) -> IndexChanges | None:
+        return self._apply(
+            lambda articles: {k: v for k, v in articles.items() if k != article_id} if article_id in articles else None
+        )
+
+    def _apply(self, change: Callable[[dict[str, Article]], dict[str, Article] | None]) -> IndexChanges | None:
+        """Update the served index in place (only the changed article is embedded) and save it, so a restart
+        serves the same articles; cached analyses are dropped. `change` reads the current articles under the same
+        lock, so concurrent admin changes never overwrite each other; None from it means nothing to change."""
+        with self._encoder_lock, self._index_lock:
+            articles = change(self.index.articles)
+            if articles is None:
+                return None
+            changes = self.index.apply(list(articles.values()), source="admin API")
+            self.index.save(self.index_dir)
+        self.forget_cached()
+        return changes

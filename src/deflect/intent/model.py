@@ -1,0 +1,176 @@
+"""The intent model: encoder → linear head → temperature → out-of-scope threshold. The one class serving imports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from deflect.core.artifacts import (
+    MANIFEST,
+    MODEL_FORMAT,
+    MODEL_FORMAT_VERSION,
+    ArtifactError,
+    read_manifest,
+    write_json,
+)
+from deflect.core.encoder import Encoder
+from deflect.core.records import OUT_OF_SCOPE, IntentLabel
+from deflect.core.text import normalize_text
+from deflect.encoders.for_artifact import EncoderRuntime, artifact_encoder
+from deflect.intent.calibration import softmax_with_temperature
+from deflect.intent.features import CHAR_NGRAMS_FILE, CharNgrams, FeatureSettings, head_features
+from deflect.intent.ood import OutOfScopeScorer
+
+HEAD_FILE = "head.npz"
+LABELS_FILE = "labels.json"
+
+
+@dataclass(frozen=True)
+class IntentPrediction:
+    intent: str  # always the best in-scope intent, even when the query is rejected
+    confidence: float  # calibrated probability of `intent`
+    out_of_scope: bool
+    top_intents: list[tuple[str, float]]
+    in_scope_score: float  # the out-of-scope detector's score; below the model's threshold means out of scope
+
+
+@dataclass
+class LinearHead:
+    """Multinomial logistic regression weights over all classes (in-scope intents and, if trained, out_of_scope)."""
+
+    classes: list[str]
+    coef: np.ndarray  # (classes, features)
+    intercept: np.ndarray  # (classes,)
+
+    def logits(self, features: Any) -> np.ndarray:
+        return np.asarray(features @ self.coef.T) + self.intercept
+
+
+class IntentModel:
+    def __init__(
+        self,
+        encoder: Encoder,
+        head: LinearHead,
+        feature_settings: FeatureSettings,
+        char_ngrams: CharNgrams | None,
+        temperature: float,
+        out_of_scope_scorer: OutOfScopeScorer,
+        out_of_scope_threshold: float,
+        answer_threshold: float,
+        labels: dict[str, IntentLabel],
+        manifest: dict[str, Any],
+    ):
+        expected = encoder.dim + (char_ngrams.size if char_ngrams else 0)
+        if head.coef.shape[1] != expected:
+            raise ArtifactError(f"head expects {head.coef.shape[1]} features, encoder and n-grams give {expected}")
+        self.encoder = encoder
+        self.head = head
+        self.feature_settings = feature_settings
+        self.char_ngrams = char_ngrams
+        self.temperature = temperature
+        self.out_of_scope_scorer = out_of_scope_scorer
+        self.out_of_scope_threshold = out_of_scope_threshold
+        self.answer_threshold = answer_threshold
+        self.labels = labels
+        self.manifest = manifest
+        self._in_scope = np.array([i for i, name in enumerate(head.classes) if name != OUT_OF_SCOPE])
+        self.intents = [head.classes[i] for i in self._in_scope]
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest.get("version", "unversioned"))
+
+    def _logits(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
+        return self.head.logits(head_features(embeddings, texts, self.feature_settings, self.char_ngrams))
+
+    def predict_encoded(self, texts: Sequence[str], embeddings: np.ndarray, top_k: int = 3) -> list[IntentPrediction]:
+        """Predictions for normalised texts whose embeddings are already computed (serving encodes once)."""
+        embeddings = np.atleast_2d(embeddings)
+        logits = self._logits(texts, embeddings)
+        in_scope = softmax_with_temperature(logits, self.temperature)[:, self._in_scope]
+        scores = self.out_of_scope_scorer.score(logits, self._in_scope, embeddings)
+        predictions = []
+        for row, score in zip(in_scope, scores, strict=True):
+            order = np.argsort(-row)[:top_k]
+            predictions.append(
+                IntentPrediction(
+                    intent=self.intents[order[0]],
+                    confidence=float(row[order[0]]),
+                    out_of_scope=bool(score < self.out_of_scope_threshold),
+                    top_intents=[(self.intents[i], float(row[i])) for i in order],
+                    in_scope_score=float(score),
+                )
+            )
+        return predictions
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        return self.encoder.encode(texts, "query", show_progress=show_progress)
+
+    def predict(self, texts: Sequence[str], top_k: int = 3, *, show_progress: bool = False) -> list[IntentPrediction]:
+        if not texts:
+            return []
+        normalized = [normalize_text(t) for t in texts]
+        return self.predict_encoded(normalized, self.encode(normalized, show_progress=show_progress), top_k)
+
+    def display_name(self, intent: str, locale: str) -> str:
+        return (self.labels.get(intent) or IntentLabel(intent)).display_name(locale)
+
+    def save_pretrained(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez(folder / HEAD_FILE, coef=self.head.coef, intercept=self.head.intercept)
+        if self.char_ngrams is not None:
+            self.char_ngrams.save(folder)
+        self.out_of_scope_scorer.save(folder)
+        write_json(
+            folder / LABELS_FILE,
+            {"classes": self.head.classes, "names": {k: v.names for k, v in self.labels.items()}},
+        )
+        write_json(folder / MANIFEST, self.manifest)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        folder: str | Path,
+        encoder: Encoder | None = None,
+        *,
+        threads: int | None = None,
+        runtime: EncoderRuntime = "auto",
+    ) -> IntentModel:
+        """Load an artifact folder; a given encoder must be the one the artifact was trained with. `runtime`: the
+        encoder's ONNX export if the artifact has one (auto), never (native), or required (onnx)."""
+        folder = Path(folder)
+        manifest = read_manifest(folder, MODEL_FORMAT, MODEL_FORMAT_VERSION)
+        encoder = artifact_encoder(folder, manifest, encoder, threads, runtime)
+        temperature = float(manifest["calibration"]["temperature"])
+        try:
+            weights = np.load(folder / HEAD_FILE)
+            label_document = json.loads((folder / LABELS_FILE).read_text(encoding="utf-8"))
+            scorer = OutOfScopeScorer.load(folder, manifest["out_of_scope"]["score"], temperature)
+        except (OSError, ValueError, KeyError) as error:
+            raise ArtifactError(f"{folder}: incomplete artifact ({error})") from None
+        head = LinearHead(list(label_document["classes"]), weights["coef"], weights["intercept"])
+        feature_settings = FeatureSettings(
+            **{**manifest["features"], "ngram_range": tuple(manifest["features"]["ngram_range"])}
+        )
+        char_ngrams = CharNgrams.load(folder) if (folder / CHAR_NGRAMS_FILE).is_file() else None
+        if feature_settings.char_ngrams and char_ngrams is None:
+            raise ArtifactError(f"{folder}: incomplete artifact (no {CHAR_NGRAMS_FILE})")
+        labels = {k: IntentLabel(k, v) for k, v in label_document.get("names", {}).items()}
+        return cls(
+            encoder=encoder,
+            head=head,
+            feature_settings=feature_settings,
+            char_ngrams=char_ngrams,
+            temperature=temperature,
+            out_of_scope_scorer=scorer,
+            out_of_scope_threshold=float(manifest["out_of_scope"]["threshold"]),
+            answer_threshold=float(manifest["answer"]["threshold"]),
+            labels=labels,
+            manifest=manifest,
+        )

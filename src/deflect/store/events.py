@@ -1,0 +1,244 @@
+"""Stored events: every suggestion and every piece of feedback, with the model version, the decision and its reason.
+Texts arrive already PII-redacted. SQLAlchemy 2 over a SQLite file by default or PostgreSQL (`DATABASE_URL`); the
+schema is made by the Alembic migrations in `data/migrations/` (`migrate`), never by `create_all`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create_engine, delete, event, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class StoredSuggestion(Base):
+    __tablename__ = "suggestions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(8))
+    intent: Mapped[str] = mapped_column(String(128), index=True)
+    confidence: Mapped[float]
+    out_of_scope: Mapped[bool]
+    alternatives: Mapped[list[Any]] = mapped_column(JSON)
+    articles: Mapped[list[Any]] = mapped_column(JSON)
+    decision: Mapped[str] = mapped_column(String(32), index=True)
+    reason_code: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    frustration_score: Mapped[float]
+    model_version: Mapped[str] = mapped_column(String(64))
+    index_version: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(32))
+
+
+class StoredFeedback(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    suggestion_id: Mapped[str] = mapped_column(ForeignKey("suggestions.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    feedback: Mapped[str] = mapped_column(String(16))
+    article_id: Mapped[str | None] = mapped_column(String(128))
+
+
+@dataclass(frozen=True)
+class SuggestionRecord:
+    id: str
+    conversation_id: str
+    customer_id: str | None
+    text: str  # PII-redacted
+    locale: str
+    intent: str
+    confidence: float
+    out_of_scope: bool
+    alternatives: list[tuple[str, float]]
+    articles: list[str]
+    decision: str
+    reason_code: str
+    reason: str
+    frustration_score: float
+    model_version: str
+    index_version: str
+    channel: str | None = None
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Deleted:
+    suggestions: int
+    feedback: int
+    conversation_ids: list[str]
+    labels: int = 0  # review labels (queue items and shadow predictions go with their suggestions)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored timestamp in UTC: SQLite hands timestamps back without their zone; they were written in UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def database_url(url: str) -> str:
+    """PostgreSQL URLs without a driver use psycopg 3 (the one installed)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def migrate(url: str) -> None:
+    """Bring the database at `url` to the newest schema (Alembic `upgrade head`)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", database_url(url).replace("%", "%%"))
+    command.upgrade(config, "head")
+
+
+def _engine(url: str) -> Engine:
+    url = database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_settings(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        # WAL with synchronous=NORMAL survives a killed process (not a power cut) and lets readers run beside writes
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+def _delete(session: Session, statement: Any) -> int:
+    """Run a DELETE and return how many rows it removed."""
+    return int(getattr(session.execute(statement), "rowcount", 0))
+
+
+class EventStore:
+    """Writes commit before returning: an event the API acknowledged is on disk."""
+
+    def __init__(self, url: str):
+        self.url = database_url(url)
+        self.engine = _engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str) -> EventStore:
+        """Connect (which makes a SQLite file's folder), then migrate."""
+        store = cls(url)
+        migrate(url)
+        return store
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def record_suggestion(self, record: SuggestionRecord, with_rows: Sequence[Base] = ()) -> None:
+        """Store a suggestion, and rows that refer to it (its review queue item) in the same transaction."""
+        with self.session() as session:
+            columns = asdict(record)
+            columns["alternatives"] = [[intent, score] for intent, score in record.alternatives]
+            session.add(StoredSuggestion(**columns))
+            if with_rows:
+                session.flush()
+                session.add_all(with_rows)
+
+    def record_feedback(self, suggestion_id: str, feedback: str, article_id: str | None = None) -> None:
+        with self.session() as session:
+            suggestion = session.get(StoredSuggestion, suggestion_id)
+            if suggestion is None:
+                raise LookupError(f"no stored suggestion '{suggestion_id}'")
+            session.add(
+                StoredFeedback(
+                    suggestion_id=suggestion_id,
+                    conversation_id=suggestion.conversation_id,
+                    customer_id=suggestion.customer_id,
+                    created_at=datetime.now(UTC),
+                    feedback=feedback,
+                    article_id=article_id,
+                )
+            )
+
+    def suggestions(self, conversation_id: str | None = None) -> list[StoredSuggestion]:
+        query = select(StoredSuggestion).order_by(StoredSuggestion.created_at)
+        if conversation_id is not None:
+            query = query.where(StoredSuggestion.conversation_id == conversation_id)
+        with self.session() as session:
+            return list(session.scalars(query))
+
+    def feedback(self, conversation_id: str | None = None) -> list[StoredFeedback]:
+        query = select(StoredFeedback).order_by(StoredFeedback.id)
+        if conversation_id is not None:
+            query = query.where(StoredFeedback.conversation_id == conversation_id)
+        with self.session() as session:
+            return list(session.scalars(query))
+
+    def delete_conversation(self, conversation_id: str) -> Deleted:
+        """Everything stored for one conversation (a data subject's request), review labels included."""
+        from deflect.store.review_tables import ReviewLabel
+
+        with self.session() as session:
+            feedback = _delete(session, delete(StoredFeedback).where(StoredFeedback.conversation_id == conversation_id))
+            suggestions = _delete(
+                session, delete(StoredSuggestion).where(StoredSuggestion.conversation_id == conversation_id)
+            )
+            labels = _delete(session, delete(ReviewLabel).where(ReviewLabel.conversation_id == conversation_id))
+            return Deleted(suggestions, feedback, [conversation_id] if suggestions or labels else [], labels)
+
+    def delete_customer(self, customer_id: str) -> Deleted:
+        """Everything stored for one customer id, in every conversation; returns those conversations' ids so the
+        caller can drop their live state too."""
+        from deflect.store.review_tables import ReviewLabel
+
+        with self.session() as session:
+            conversations = sorted(
+                set(
+                    session.scalars(
+                        select(StoredSuggestion.conversation_id).where(StoredSuggestion.customer_id == customer_id)
+                    )
+                )
+            )
+            feedback = _delete(session, delete(StoredFeedback).where(StoredFeedback.customer_id == customer_id))
+            suggestions = _delete(session, delete(StoredSuggestion).where(StoredSuggestion.customer_id == customer_id))
+            labels = _delete(session, delete(ReviewLabel).where(ReviewLabel.customer_id == customer_id))
+            return Deleted(suggestions, feedback, conversations, labels)
+
+    def purge(self, older_than: datetime) -> Deleted:
+        """Drop events created before `older_than` (the retention setting); a suggestion goes with its feedback, its
+        queue item and shadow predictions (the database cascades). Review labels stay: they are training data."""
+        with self.session() as session:
+            old = select(StoredSuggestion.id).where(StoredSuggestion.created_at < older_than)
+            feedback = _delete(
+                session,
+                delete(StoredFeedback).where(
+                    (StoredFeedback.created_at < older_than) | StoredFeedback.suggestion_id.in_(old)
+                ),
+            )
+            suggestions = _delete(session, delete(StoredSuggestion).where(StoredSuggestion.created_at < older_than))
+            return Deleted(suggestions, feedback, [])
+
+    def close(self) -> None:
+        self.engine.dispose()

