@@ -50,7 +50,7 @@ def _run(name: str, evaluator: RetrievalEvaluator, index: ArticleIndex, model: I
     results = {}
     for configuration, (options, uses_model) in CONFIGURATIONS.items():
         started = time.perf_counter()
-        metrics = evaluator(index, options, model if uses_model else None)
+        metrics = evaluator(model if uses_model else None, index, options=options)
         metrics["seconds"] = round(time.perf_counter() - started, 1)
         results[configuration] = metrics
         print(

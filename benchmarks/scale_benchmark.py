@@ -48,7 +48,7 @@ def resident_bytes() -> int:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-OPERATING_POINTS: dict[str, list[dict[str, int]]] = {
+OPERATING_POINTS: dict[str, list[dict[str, Any]]] = {
     "flat": [{}],
     "hnsw": [{"hnsw_ef_search": ef} for ef in (64, 128, 256)],
     "ivfpq": [

@@ -20,7 +20,7 @@ from benchmarks.paths import RESULTS
 from deflect.ingest.articles import load_articles
 from deflect.ingest.utterances import load_utterances
 from deflect.intent.model import IntentModel
-from deflect.store.review import QueueEntry
+from deflect.store.queue_items import QueueEntry
 from deflect.store.unmet_needs import cluster_needs
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)

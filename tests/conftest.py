@@ -14,6 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from deflect.core.demo import DEMO_ARTICLES, DEMO_DIR  # noqa: E402
+from deflect.core.settings import Settings  # noqa: E402
 from deflect.intent.model import IntentModel  # noqa: E402
 from deflect.retrieval.build import run_indexing  # noqa: E402
 from deflect.retrieval.index import ArticleIndex  # noqa: E402
@@ -67,6 +68,12 @@ def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():
         pytest.skip("../shared/datasets is not beside the project")
     return SHARED_DATASETS
+
+
+@pytest.fixture()
+def app_settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings of an app storing its events in `database_url`, with its own key file."""
+    return Settings(api_keys_file=tmp_path / "keys.json", database_url=database_url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from api_clients import api_clients
 from fastapi.testclient import TestClient
 
 from deflect.api.app import create_app
 from deflect.api.auth import KeyStore, Role
-from deflect.conversation.suggester import Suggester
 from deflect.core.settings import Settings
 from deflect.intent.model import IntentModel
 from deflect.retrieval.index import ArticleIndex
@@ -37,11 +37,9 @@ def settings(tmp_path: Path, demo_index_dir: Path) -> Settings:
 
 @pytest.fixture()
 def admin(settings: Settings, demo_model: IntentModel) -> Iterator[TestClient]:
-    key, _ = KeyStore(settings.api_keys_file).create("ops", Role.ADMIN)
     index = ArticleIndex.load(settings.index_dir, encoder=demo_model.encoder)
-    app = create_app(settings, Suggester(demo_model, index, settings))
-    with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as client:
-        yield client
+    with api_clients(settings, demo_model, index, ops=Role.ADMIN) as clients:
+        yield clients["ops"]
 
 
 PET_ARTICLE = {

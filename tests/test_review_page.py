@@ -16,10 +16,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from live_server import chromium, screenshot, serving
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Response, expect
 
 from deflect.api.app import create_app
 from deflect.api.auth import KeyStore, Role
+from deflect.api.routes.review_pages import PAGES
 from deflect.conversation.suggester import Suggester
 from deflect.core.settings import Settings
 from deflect.intent.model import IntentModel
@@ -27,6 +28,8 @@ from deflect.retrieval.index import ArticleIndex
 from deflect.store.reviewed import export_reviewed
 
 SERVER_DEADLINE_MS = 15_000  # the longest a test waits for the API to answer through the page
+ENTRY = re.compile(r'<script type="module" src="(/review/static/js/[\w-]+\.js)"></script>')
+IMPORT = re.compile(r'^import [^"]+ from "\./([\w-]+\.js)";$', re.M)
 
 # What customers of the demo store send: out of scope, unsure, or handed off, each lands in the review queue.
 PIANOS = ["do you sell pianos", "피아노 파나요?", "do you sell grand pianos?", "피아노도 판매하시나요?"]
@@ -71,7 +74,7 @@ def test_review_page_opens_for_reviewer_and_admin_keys_only(keys_and_client: tup
     assert "review" in widget.json()["error"]["message"]
     for page in (reviewer, admin):
         assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
-        assert '<script src="/review/static/review.js" defer></script>' in page.text
+        assert '<script type="module" src="/review/static/js/main.js"></script>' in page.text
 
 
 def test_signing_in_with_a_widget_key_is_refused_and_a_reviewer_key_gets_a_session_cookie(
@@ -91,20 +94,45 @@ def test_signing_in_with_a_widget_key_is_refused_and_a_reviewer_key_gets_a_sessi
     assert client.get("/review/api/me").json()["reviewer"] == "reviewer"
 
 
+def module_graph(client: TestClient, html: str) -> dict[str, Any]:
+    """The responses for every module a page runs, by URL: its entry script, then whatever each module imports, as
+    the browser does."""
+    entries = ENTRY.findall(html)
+    assert len(entries) == 1 and "<script>" not in html  # one entry module, nothing inline
+    modules: dict[str, Any] = {}
+    waiting = entries
+    while waiting:
+        url = waiting.pop()
+        if url in modules:
+            continue
+        module = modules[url] = client.get(url)
+        assert module.status_code == 200, url
+        imports = IMPORT.findall(module.text)
+        # Only static relative imports, each on a line of its own: no bare names, no URLs, no import().
+        assert len(imports) == len(re.findall(r"\bimport\b", module.text)), url
+        waiting += [f"{url.rsplit('/', 1)[0]}/{name}" for name in imports]
+    return modules
+
+
 def test_sign_in_page_and_assets_are_served_and_the_script_never_writes_html(
     keys_and_client: tuple[dict[str, str], TestClient],
 ) -> None:
-    _, client = keys_and_client
+    keys, client = keys_and_client
 
     login = client.get("/review/login")
-    script = client.get("/review/static/review.js")
+    review = client.get("/review", headers={"Authorization": f"Bearer {keys['reviewer']}"})
+    modules = module_graph(client, login.text) | module_graph(client, review.text)
     style = client.get("/review/static/review.css")
 
     assert login.status_code == 200 and login.headers["cache-control"] == "no-store"
     assert 'id="login-form"' in login.text and 'type="password"' in login.text
-    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert '<script type="module" src="/review/static/js/login.js"></script>' in login.text
+    for url, module in modules.items():
+        assert "javascript" in module.headers["content-type"], url  # browsers refuse modules of any other type
+        assert module.headers["cache-control"] == "no-cache", url  # never a stale module linked to a fresh one
+    assert {url.rsplit("/", 1)[1] for url in modules} == {path.name for path in (PAGES / "js").glob("*.js")}
     assert style.status_code == 200 and style.headers["content-type"].startswith("text/css")
-    source = script.text
+    source = "\n".join(module.text for module in modules.values())
     # Customer text is untrusted: data reaches the DOM through textContent and attributes only.
     assert "innerHTML" not in source and "outerHTML" not in source and "insertAdjacentHTML" not in source
     assert '"x-deflect-review"' in source and 'credentials: "same-origin"' in source
@@ -160,23 +188,52 @@ def new_context(browser: Browser, locale: str = "en-US") -> BrowserContext:
     return context
 
 
-@pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
-    context = new_context(browser)
+def watch(page: Page) -> list[str]:
+    """What would say the page's script did not load or broke: an uncaught error (a module that does not link is
+    one), a static file that did not load, a console error. Chromium logs each 4xx answer as "Failed to load
+    resource"; the API gives those by design (a widget key signing in), so they count only for static files."""
+    problems: list[str] = []
+    static = "/review/static/"
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(f"console: {message.text}")
+
+    def response(answer: Response) -> None:
+        if static in answer.url and answer.status >= 400:
+            problems.append(f"{answer.status}: {answer.url}")
+
+    def failed(request: Request) -> None:
+        if static in request.url:
+            problems.append(f"failed: {request.url}")
+
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", console)
+    page.on("response", response)
+    page.on("requestfailed", failed)
+    return problems
+
+
+def watched_page(browser: Browser, locale: str) -> Iterator[Page]:
+    context = new_context(browser, locale=locale)
     try:
-        yield context.new_page()
+        page = context.new_page()
+        problems = watch(page)
+        yield page
+        assert not problems, problems
     finally:
         context.close()
+
+
+@pytest.fixture()
+def page(browser: Browser) -> Iterator[Page]:
+    yield from watched_page(browser, "en-US")
 
 
 @pytest.fixture()
 def korean_page(browser: Browser) -> Iterator[Page]:
     """A browser whose language is Korean, nothing chosen on the page yet."""
-    context = new_context(browser, locale="ko-KR")
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    yield from watched_page(browser, "ko-KR")
 
 
 def sign_in(page: Page, site: Site, key: str, button: str = "Sign in") -> None:
@@ -188,6 +245,25 @@ def sign_in(page: Page, site: Site, key: str, button: str = "Sign in") -> None:
 def open_items(site: Site) -> list[dict[str, Any]]:
     with site.api() as api:
         return api.get("/items", params={"status": "open", "limit": 200}).json()["items"]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"status": 404}, {"status": 200, "content_type": "text/javascript", "body": "export const nothing = 0;\n"}],
+    ids=["missing", "without-its-exports"],
+)
+def test_a_module_that_does_not_load_or_link_is_caught(browser: Browser, site: Site, broken: dict[str, Any]) -> None:
+    context = new_context(browser)
+    try:
+        page = context.new_page()
+        problems = watch(page)
+        page.route("**/review/static/js/dom.js", lambda route: route.fulfill(**broken))
+        page.goto(f"{site.url}/review/login")
+        expect(page.locator("#login-form")).to_be_visible()
+        expect(page.locator("#lang-toggle")).to_have_text("")  # no module ran: the entry fills this button
+        assert any("dom.js" in problem for problem in problems), problems
+    finally:
+        context.close()
 
 
 def test_the_page_speaks_korean_and_lists_its_shortcuts(korean_page: Page, site: Site) -> None:

@@ -12,14 +12,15 @@ from sqlalchemy import func, select
 from deflect.api.app import create_app
 from deflect.api.auth import KeyStore, Role
 from deflect.conversation.policy import ConversationSignals
+from deflect.conversation.shadow_feed import ShadowJob
 from deflect.conversation.suggester import Suggester
 from deflect.core.settings import Settings
 from deflect.evaluation.shadow import compare_shadow
 from deflect.intent.model import IntentModel
-from deflect.lifecycle.shadow import ShadowJob
+from deflect.lifecycle.shadow import start_shadow, stop_shadow
 from deflect.retrieval.index import ArticleIndex
 from deflect.store.events import EventStore
-from deflect.store.review_tables import ShadowPrediction
+from deflect.store.tables import ShadowPrediction
 
 MESSAGES = ["택배가 어디에 있나요?", "how do i reset my password", "do you sell pianos", "쿠폰 등록은 어디서 해요?"]
 
@@ -78,13 +79,13 @@ def test_stopping_shadow_mode_drops_its_backlog_instead_of_scoring_it_first(
     with TestClient(create_app(settings, Suggester(demo_model, demo_index, settings))) as client:
         service = client.app.state.service
         suggestion_id = client.post("/v1/suggest", json={"text": "택배가 어디에 있나요?"}).json()["suggestion_id"]
-        service.start_shadow(Suggester(demo_model, demo_index, settings))
+        start_shadow(service, Suggester(demo_model, demo_index, settings))
         shadow = service.shadow
         signals = ConversationSignals()
         for text in MESSAGES * 100:  # a burst far faster than the candidate scores: the backlog fills up
             shadow.submit(ShadowJob(suggestion_id, text, None, signals))
 
-        assert service.stop_shadow()
+        assert stop_shadow(service)
         shadow.submit(ShadowJob(suggestion_id, "late message", None, signals))
 
         registry = service.metrics.registry

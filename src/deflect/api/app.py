@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -15,8 +16,10 @@ from deflect.api.errors import install_error_handlers
 from deflect.api.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from deflect.api.review_session import load_secret
 from deflect.api.routes import admin, conversations, health, review, review_pages, suggest, widget
+from deflect.api.schemas import handoff_payload
 from deflect.api.webhook import WebhookDelivery
 from deflect.conversation.answers import AnswerTemplates
+from deflect.conversation.handoff import HandoffPackage
 from deflect.conversation.metrics import ServiceMetrics
 from deflect.conversation.routing import HandoffRouter
 from deflect.conversation.service import SuggestService
@@ -24,6 +27,7 @@ from deflect.conversation.state import ConversationStore, MemoryConversationStor
 from deflect.conversation.suggester import Suggester
 from deflect.core.settings import Settings, get_settings
 from deflect.lifecycle.activation import ModelActivator, warm_up
+from deflect.lifecycle.shadow import start_shadow, stop_shadow
 from deflect.store.events import EventStore
 from deflect.store.retention import RetentionJob
 
@@ -38,19 +42,23 @@ def rate_limiter(settings: Settings) -> RateLimiter:
     return RedisRateLimiter(settings.redis_url) if settings.redis_url else MemoryRateLimiter()
 
 
-def build_service(settings: Settings, suggester: Suggester | None = None) -> SuggestService:
-    metrics = ServiceMetrics()
-    webhook = None
-    if settings.handoff_webhook_url:
-        if not settings.handoff_webhook_secret:
-            raise ValueError("DEFLECT_HANDOFF_WEBHOOK_URL is set but DEFLECT_HANDOFF_WEBHOOK_SECRET is not")
-        webhook = WebhookDelivery(
-            settings.handoff_webhook_url,
-            settings.handoff_webhook_secret,
-            metrics,
-            max_attempts=settings.webhook_max_attempts,
-            first_backoff_seconds=settings.webhook_backoff_seconds,
-        )
+def handoff_webhook(settings: Settings, metrics: ServiceMetrics) -> WebhookDelivery | None:
+    if not settings.handoff_webhook_url:
+        return None
+    if not settings.handoff_webhook_secret:
+        raise ValueError("DEFLECT_HANDOFF_WEBHOOK_URL is set but DEFLECT_HANDOFF_WEBHOOK_SECRET is not")
+    return WebhookDelivery(
+        settings.handoff_webhook_url,
+        settings.handoff_webhook_secret,
+        metrics,
+        max_attempts=settings.webhook_max_attempts,
+        first_backoff_seconds=settings.webhook_backoff_seconds,
+    )
+
+
+def build_service(
+    settings: Settings, metrics: ServiceMetrics, suggester: Suggester | None, webhook: WebhookDelivery | None
+) -> SuggestService:
     return SuggestService(
         suggester or Suggester.load(settings),
         conversation_store(settings),
@@ -58,9 +66,13 @@ def build_service(settings: Settings, suggester: Suggester | None = None) -> Sug
         HandoffRouter.load(settings.routing_file),
         settings,
         metrics,
-        webhook,
         EventStore.open(settings.database_url),
+        on_first_handoff=partial(_deliver_handoff, webhook) if webhook else None,
     )
+
+
+def _deliver_handoff(webhook: WebhookDelivery, package: HandoffPackage) -> None:
+    webhook.submit(handoff_payload(package))
 
 
 @contextmanager
@@ -87,9 +99,11 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "service", None) is None:
-            app.state.service = build_service(settings, suggester)
-            app.state.activator = ModelActivator(app.state.service)
-            app.state.shadow_activator = ModelActivator(app.state.service, install=app.state.service.start_shadow)
+            metrics = ServiceMetrics()
+            app.state.webhook = handoff_webhook(settings, metrics)
+            service = app.state.service = build_service(settings, metrics, suggester, app.state.webhook)
+            app.state.activator = ModelActivator(service)
+            app.state.shadow_activator = ModelActivator(service, install=partial(start_shadow, service))
             warm_up(app.state.service.suggester)
             if settings.shadow_model_dir and settings.shadow_index_dir:
                 app.state.shadow_activator.start(settings.shadow_model_dir, settings.shadow_index_dir)
@@ -97,10 +111,10 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         with one_thread_per_numeric_call():
             yield
         retention.stop()
-        app.state.service.stop_shadow()
+        stop_shadow(app.state.service)
         app.state.service.suggester.close()
-        if app.state.service.webhook is not None:
-            app.state.service.webhook.close()
+        if app.state.webhook is not None:
+            app.state.webhook.close()
 
     app = FastAPI(
         title="Deflect",
@@ -110,6 +124,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     )
     app.state.settings = settings
     app.state.service = None
+    app.state.webhook = None
     app.state.keys = KeyStore(settings.api_keys_file)
     app.state.session_secret = load_secret(
         settings.session_secret_file or settings.api_keys_file.parent / "session_secret"

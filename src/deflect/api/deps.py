@@ -77,6 +77,7 @@ def reviewer_key(request: Request) -> ApiKey:
     if not request.app.state.settings.auth_enabled:
         return LOCAL_REVIEWER
     secret = presented_key(request)
+    key: ApiKey | None
     if secret is not None:
         key = _authenticated(request, secret)
     else:

@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from deflect.api.schemas import ErrorBody, ErrorDetail, ErrorResponse
@@ -61,6 +61,15 @@ async def _storage_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+async def _unstorable_value(request: Request, error: Exception) -> JSONResponse:
+    logger.warning(
+        "the event store refused a value on %s %s: %s", request.method, request.url.path, type(error).__name__
+    )
+    return error_response(
+        422, "invalid_request", "A value in the request cannot be stored as given; nothing was stored."
+    )
+
+
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, "internal_error", "An unexpected error occurred; it has been logged.")
@@ -69,5 +78,6 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(SQLAlchemyError, _storage_error)
     app.add_exception_handler(Exception, _unexpected_error)

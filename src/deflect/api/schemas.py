@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from deflect.conversation.handoff import HandoffPackage as HandoffPackageResult
 from deflect.core.text import normalize_text
+from deflect.core.vocabulary import Decision, FeedbackKind, Priority, ReasonCode, TurnRole
 
 Locale = Literal["ko", "en"]
 MAX_TEXT_CHARS = 2000
@@ -14,12 +16,13 @@ MAX_TEXT_CHARS = 2000
 
 MAX_HISTORY_TURNS = 50
 IDENTIFIER = r"^[A-Za-z0-9_.:@-]{1,128}$"
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"  # what a database column (PostgreSQL text above all) can store
 
 
 class HistoryTurn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    role: Literal["customer", "bot", "agent"]
+    role: TurnRole
     text: str = Field(max_length=MAX_TEXT_CHARS)
 
 
@@ -46,8 +49,15 @@ class SuggestRequest(BaseModel):
         pattern=IDENTIFIER,
         description="Your id for the customer: lets an admin delete everything stored about them",
     )
-    channel: str | None = Field(None, max_length=32, description="Where the message came from: web, app, kakao, …")
-    page_url: str | None = Field(None, max_length=2048, description="The page the customer is on")
+    channel: str | None = Field(
+        None,
+        max_length=32,
+        pattern=NO_CONTROL_CHARACTERS,
+        description="Where the message came from: web, app, kakao, …",
+    )
+    page_url: str | None = Field(
+        None, max_length=2048, pattern=NO_CONTROL_CHARACTERS, description="The page the customer is on"
+    )
     history: list[HistoryTurn] = Field(
         default_factory=list,
         max_length=MAX_HISTORY_TURNS,
@@ -70,12 +80,16 @@ class TypeaheadRequest(BaseModel):
 
 
 class IntentScore(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     intent: str = Field(description="Intent id")
     name: str = Field(description="Display name in the response locale")
     confidence: float = Field(ge=0.0, le=1.0, description="Calibrated probability")
 
 
 class ArticleSuggestion(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     title: str
     url: str
@@ -85,26 +99,34 @@ class ArticleSuggestion(BaseModel):
 
 
 class BotAnswer(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     text: str = Field(description="The passage of the article that answers the message")
     article_id: str
     url: str
 
 
 class FrustrationScore(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     score: float = Field(ge=0.0, le=1.0)
     frustrated: bool
     cues: list[str] = Field(description="What in the message sounded frustrated")
 
 
 class HandoffRoute(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     team: str
     queue: str
     language: str
-    priority: Literal["normal", "high", "urgent"]
+    priority: Priority
     priority_reasons: list[str]
 
 
 class SuggestResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     suggestion_id: str = Field(description="Send it back with feedback on this suggestion")
     conversation_id: str
     locale: Locale
@@ -113,11 +135,8 @@ class SuggestResponse(BaseModel):
     alternatives: list[IntentScore] = Field(description="The top intents, best first (the best one included)")
     out_of_scope: bool
     articles: list[ArticleSuggestion]
-    decision: Literal["bot_answer", "suggest_articles", "handoff"]
-    reason_code: str = Field(
-        description="Machine-readable reason: person_requested, repeated_unhelpful, frustrated, out_of_scope, "
-        "handoff_intent, no_article, confident, never_auto_answer, no_answer_template, low_confidence"
-    )
+    decision: Decision
+    reason_code: ReasonCode = Field(description="Machine-readable reason for the decision")
     reason: str = Field(description="Human-readable reason for the decision")
     answer: BotAnswer | None = Field(None, description="Present when decision is bot_answer")
     frustration: FrustrationScore
@@ -127,6 +146,8 @@ class SuggestResponse(BaseModel):
 
 
 class TypeaheadResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     articles: list[ArticleSuggestion] = Field(description="Empty unless the partial text is clear enough")
     intent: IntentScore | None = Field(None, description="Present when articles are")
     model_version: str
@@ -138,25 +159,33 @@ class FeedbackRequest(BaseModel):
     )
 
     suggestion_id: str = Field(pattern=IDENTIFIER)
-    feedback: Literal["helpful", "not_helpful", "resolved", "escalated"]
-    article_id: str | None = Field(None, max_length=200, description="The article the feedback is about, if one")
+    feedback: FeedbackKind
+    article_id: str | None = Field(
+        None, max_length=128, pattern=NO_CONTROL_CHARACTERS, description="The article the feedback is about, if one"
+    )
 
 
 class FeedbackResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     suggestion_id: str
     conversation_id: str
-    feedback: str
+    feedback: FeedbackKind
     unhelpful_in_conversation: int = Field(description="Not-helpful and escalated feedback so far")
     handoff_next: bool = Field(description="True when the next message will be handed to a person")
 
 
 class TranscriptTurn(BaseModel):
-    role: Literal["customer", "bot", "agent"]
+    model_config = ConfigDict(from_attributes=True)
+
+    role: TurnRole
     text: str = Field(description="PII-redacted")
     at: float | None = Field(None, description="Unix time, when known")
 
 
 class ShownArticle(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     title: str
     url: str
@@ -165,6 +194,8 @@ class ShownArticle(BaseModel):
 
 class HandoffPackage(BaseModel):
     """What the agent receives: so the customer never repeats themselves."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     conversation_id: str
     summary: str
@@ -294,3 +325,8 @@ class ShadowResponse(BaseModel):
     error: str | None
     shadow_model_version: str | None
     active_model_version: str
+
+
+def handoff_payload(package: HandoffPackageResult) -> dict[str, object]:
+    """A handoff package as the API and the helpdesk webhook send it."""
+    return HandoffPackage.model_validate(package).model_dump(mode="json")

@@ -10,29 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-from deflect.intent.model import IntentPrediction
+from deflect.core.settings import Settings
+from deflect.core.vocabulary import Decision, ReasonCode
+from deflect.intent.model import IntentModel, IntentPrediction
 from deflect.retrieval.index import ArticleHit
-
-
-class Decision(StrEnum):
-    BOT_ANSWER = "bot_answer"
-    SUGGEST_ARTICLES = "suggest_articles"
-    HANDOFF = "handoff"
-
-
-class ReasonCode(StrEnum):
-    PERSON_REQUESTED = "person_requested"
-    REPEATED_UNHELPFUL = "repeated_unhelpful"
-    FRUSTRATED = "frustrated"
-    OUT_OF_SCOPE = "out_of_scope"
-    HANDOFF_INTENT = "handoff_intent"
-    NO_ARTICLE = "no_article"
-    CONFIDENT = "confident"
-    NEVER_AUTO_ANSWER = "never_auto_answer"
-    NO_ANSWER_TEMPLATE = "no_answer_template"
-    LOW_CONFIDENCE = "low_confidence"
 
 
 @dataclass(frozen=True)
@@ -137,3 +119,17 @@ class DecisionPolicy:
             ReasonCode.CONFIDENT,
             f"Confident the customer asks about '{intent_name}' ({confidence} ≥ {threshold:.2f}).",
         )
+
+
+def policy_for(settings: Settings, model: IntentModel) -> DecisionPolicy:
+    """The configured rules over a model's own thresholds (an answer threshold in the settings overrides the
+    model's)."""
+    return DecisionPolicy(
+        answer_threshold=settings.answer_threshold if settings.answer_threshold is not None else model.answer_threshold,
+        out_of_scope_threshold=model.out_of_scope_threshold,
+        handoff_intents=frozenset(settings.handoff_intents),
+        never_answer_intents=frozenset(settings.never_answer_intents),
+        intent_answer_thresholds=dict(settings.intent_answer_thresholds),
+        handoff_after_unhelpful=settings.handoff_after_unhelpful,
+        frustration_handoff_score=settings.frustration_handoff_score,
+    )

@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
-
-class Priority(StrEnum):
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
+from deflect.core.vocabulary import Priority
 
 
 class RoutingConfigError(ValueError):

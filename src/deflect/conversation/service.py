@@ -1,47 +1,39 @@
-"""The conversation side of the API: a message's analysis plus what the conversation says (person requests,
-frustration, feedback so far) → a decision, a bot answer, a route for handoffs; feedback; the handoff package."""
+"""The conversation side of Deflect: a message's analysis plus what the conversation says (person requests,
+frustration, feedback so far) → a decision, a bot answer, a route for handoffs; feedback; the handoff package.
+Every call takes and returns plain data (deflect.conversation.results); the API maps it to its schemas."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from deflect.api.schemas import (
-    ArticleSuggestion,
-    BotAnswer,
-    FeedbackRequest,
-    FeedbackResponse,
-    FrustrationScore,
-    HandoffPackage,
-    HandoffRoute,
-    IntentScore,
-    ShownArticle,
-    SuggestRequest,
-    SuggestResponse,
-    TranscriptTurn,
-    TypeaheadRequest,
-    TypeaheadResponse,
-)
-from deflect.api.webhook import WebhookDelivery
 from deflect.conversation.answers import AnswerTemplate, AnswerTemplates
+from deflect.conversation.handoff import HandoffPackage, build_handoff_package
 from deflect.conversation.metrics import ServiceMetrics
 from deflect.conversation.pii import redact
-from deflect.conversation.policy import ConversationSignals, Decision, DecisionPolicy
-from deflect.conversation.routing import HandoffRouter, Route
-from deflect.conversation.signals import FrustrationDetector, asks_for_person
-from deflect.conversation.state import (
-    Conversation,
-    ConversationStore,
-    FeedbackEvent,
-    HistoryEvent,
-    SuggestionEvent,
+from deflect.conversation.policy import ConversationSignals, DecisionPolicy, policy_for
+from deflect.conversation.results import (
+    ArticleCard,
+    BotAnswer,
+    CustomerMessage,
+    FeedbackGiven,
+    FeedbackOutcome,
+    IntentScore,
+    Suggestion,
+    TypeaheadResult,
 )
+from deflect.conversation.routing import HandoffRouter
+from deflect.conversation.shadow_feed import ShadowJob, ShadowSink
+from deflect.conversation.signals import FrustrationDetector, asks_for_person
+from deflect.conversation.state import ConversationStore, FeedbackEvent, HistoryEvent, SuggestionEvent
 from deflect.conversation.suggester import Analysis, Suggester
 from deflect.core.settings import Settings
-from deflect.lifecycle.shadow import ShadowJob, ShadowScorer
+from deflect.core.vocabulary import Decision
 from deflect.retrieval.index import ArticleHit
 from deflect.store.events import Deleted, EventStore, SuggestionRecord
-from deflect.store.review import ReviewStore, new_queue_item
+from deflect.store.queue_items import new_queue_item
+from deflect.store.review import ReviewStore
 
 
 class UnknownSuggestion(LookupError):
@@ -61,32 +53,16 @@ class Active:
 
 
 def _intent_score(suggester: Suggester, intent: str, confidence: float, locale: str) -> IntentScore:
-    return IntentScore(intent=intent, name=suggester.model.display_name(intent, locale), confidence=confidence)
+    return IntentScore(intent, suggester.model.display_name(intent, locale), confidence)
 
 
 def new_identifier(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
 
 
-def _article_card(hit: ArticleHit) -> ArticleSuggestion:
-    return ArticleSuggestion(
-        id=hit.article.id,
-        title=hit.article.title,
-        url=hit.article.url,
-        snippet=hit.snippet,
-        score=round(hit.score, 4),
-        locale=hit.article.locale,
-    )
-
-
-def _route_model(route: Route) -> HandoffRoute:
-    return HandoffRoute(
-        team=route.team,
-        queue=route.queue,
-        language=route.language,
-        priority=route.priority.value,
-        priority_reasons=list(route.priority_reasons),
-    )
+def _article_card(hit: ArticleHit) -> ArticleCard:
+    article = hit.article
+    return ArticleCard(article.id, article.title, article.url, hit.snippet, round(hit.score, 4), article.locale)
 
 
 class SuggestService:
@@ -98,8 +74,8 @@ class SuggestService:
         router: HandoffRouter,
         settings: Settings,
         metrics: ServiceMetrics | None = None,
-        webhook: WebhookDelivery | None = None,
         events: EventStore | None = None,
+        on_first_handoff: Callable[[HandoffPackage], None] | None = None,
     ):
         self.store = store
         self.events = events
@@ -108,10 +84,10 @@ class SuggestService:
         self.router = router
         self.settings = settings
         self.metrics = metrics or ServiceMetrics()
-        self.webhook = webhook
+        self.on_first_handoff = on_first_handoff  # e.g. the helpdesk webhook
         self.frustration = FrustrationDetector()
         self._active = self._activated(suggester)
-        self.shadow: ShadowScorer | None = None
+        self.shadow: ShadowSink | None = None  # set by deflect.lifecycle.shadow
 
     @property
     def suggester(self) -> Suggester:
@@ -127,49 +103,25 @@ class SuggestService:
         if previous.suggester is not suggester:
             previous.suggester.close()
 
-    def start_shadow(self, candidate: Suggester) -> None:
-        """Score live traffic with `candidate` too, without changing answers (replaces any earlier candidate)."""
-        if self.events is None:
-            raise RuntimeError("shadow mode stores its predictions in the event database, and none is configured")
-        previous, self.shadow = (
-            self.shadow,
-            ShadowScorer(candidate, self._activated(candidate).policy, self.events, self.metrics, self._has_answer),
-        )
-        if previous is not None:
-            previous.close()
+    def replace_shadow(self, sink: ShadowSink | None) -> ShadowSink | None:
+        """Send every stored suggestion to `sink` too (None: to nothing); returns the sink it replaces."""
+        previous, self.shadow = self.shadow, sink
+        return previous
 
-    def stop_shadow(self) -> bool:
-        previous, self.shadow = self.shadow, None
-        if previous is not None:
-            previous.close()
-        return previous is not None
-
-    def _has_answer(self, intent: str, locale: str) -> bool:
+    def has_answer(self, intent: str, locale: str) -> bool:
         template = self.answers.get(intent)
         return template is not None and template.text_for(locale, self.settings.fallback_locale) is not None
 
     def _activated(self, suggester: Suggester) -> Active:
-        settings, model = self.settings, suggester.model
-        policy = DecisionPolicy(
-            answer_threshold=settings.answer_threshold
-            if settings.answer_threshold is not None
-            else model.answer_threshold,
-            out_of_scope_threshold=model.out_of_scope_threshold,
-            handoff_intents=frozenset(settings.handoff_intents),
-            never_answer_intents=frozenset(settings.never_answer_intents),
-            intent_answer_thresholds=dict(settings.intent_answer_thresholds),
-            handoff_after_unhelpful=settings.handoff_after_unhelpful,
-            frustration_handoff_score=settings.frustration_handoff_score,
-        )
-        return Active(suggester, policy)
+        return Active(suggester, policy_for(self.settings, suggester.model))
 
-    def suggest(self, request: SuggestRequest) -> SuggestResponse:
+    def suggest(self, request: CustomerMessage) -> Suggestion:
         suggester, policy = self._active.suggester, self._active.policy  # one pair for the whole request
         analysis = suggester.analyse(request.text, request.locale)
         conversation_id = request.conversation_id or new_identifier("c")
         conversation = self.store.get(conversation_id) if request.conversation_id else None
         if request.history and conversation is None:
-            turns = [{"role": turn.role, "text": redact(turn.text)} for turn in request.history]
+            turns = [{"role": str(turn.role), "text": redact(turn.text)} for turn in request.history]
             self.store.append(conversation_id, HistoryEvent(turns))
         frustration = self.frustration.detect(analysis.text, analysis.locale)
         person = asks_for_person(analysis.text)
@@ -182,7 +134,7 @@ class SuggestService:
         )
         prediction = analysis.prediction
         template = self.answers.get(prediction.intent)
-        has_answer = self._has_answer(prediction.intent, analysis.locale)
+        has_answer = self.has_answer(prediction.intent, analysis.locale)
         outcome = policy.decide(prediction, analysis.intent_name, analysis.hits, signals, has_answer=has_answer)
         answer = None
         if template is not None and outcome.decision is Decision.BOT_ANSWER:
@@ -249,25 +201,23 @@ class SuggestService:
                 page_url=request.page_url,
             ),
         )
-        if first_handoff and self.webhook is not None:
-            self.webhook.submit(self.handoff_package(conversation_id).model_dump())
-        return SuggestResponse(
+        if first_handoff and self.on_first_handoff is not None:
+            self.on_first_handoff(self.handoff_package(conversation_id))
+        return Suggestion(
             suggestion_id=suggestion_id,
             conversation_id=conversation_id,
-            locale=analysis.locale,  # type: ignore[arg-type]
+            locale=analysis.locale,
             locale_detected=analysis.locale_detected,
             intent=_intent_score(suggester, prediction.intent, prediction.confidence, analysis.locale),
             alternatives=[_intent_score(suggester, i, score, analysis.locale) for i, score in prediction.top_intents],
             out_of_scope=prediction.out_of_scope,
             articles=[_article_card(hit) for hit in analysis.hits],
-            decision=outcome.decision.value,
-            reason_code=outcome.reason_code.value,
+            decision=outcome.decision,
+            reason_code=outcome.reason_code,
             reason=outcome.reason,
             answer=answer,
-            frustration=FrustrationScore(
-                score=frustration.score, frustrated=frustration.frustrated, cues=list(frustration.cues)
-            ),
-            handoff=_route_model(route) if route else None,
+            frustration=frustration,
+            handoff=route,
             model_version=suggester.model.version,
             index_version=suggester.index.version,
         )
@@ -282,29 +232,29 @@ class SuggestService:
             else suggester.index.article_in_group(template.article_group, analysis.locale) or analysis.hits[0].article
         )
         text = template.render(analysis.locale, article.url, self.settings.fallback_locale)
-        return None if text is None else BotAnswer(text=text, article_id=article.id, url=article.url)
+        return None if text is None else BotAnswer(text, article.id, article.url)
 
-    def typeahead(self, request: TypeaheadRequest) -> TypeaheadResponse:
+    def typeahead(self, text: str, locale: str | None = None) -> TypeaheadResult:
         """Articles only once the partial text is long enough and the model is confident and in scope."""
         suggester = self._active.suggester
-        text = request.text.strip()
+        text = text.strip()
         version = suggester.model.version
         if len(text) < self.settings.typeahead_min_chars:
             self.metrics.typeahead.labels("false").inc()
-            return TypeaheadResponse(articles=[], model_version=version)
-        analysis = suggester.analyse(text, request.locale)
+            return TypeaheadResult(articles=[], model_version=version)
+        analysis = suggester.analyse(text, locale)
         prediction = analysis.prediction
         confident = not prediction.out_of_scope and prediction.confidence >= self.settings.typeahead_confidence
         self.metrics.typeahead.labels(str(confident and bool(analysis.hits)).lower()).inc()
         if not confident or not analysis.hits:
-            return TypeaheadResponse(articles=[], model_version=version)
-        return TypeaheadResponse(
+            return TypeaheadResult(articles=[], model_version=version)
+        return TypeaheadResult(
             articles=[_article_card(hit) for hit in analysis.hits],
             intent=_intent_score(suggester, prediction.intent, prediction.confidence, analysis.locale),
             model_version=version,
         )
 
-    def feedback(self, request: FeedbackRequest) -> FeedbackResponse:
+    def feedback(self, request: FeedbackGiven) -> FeedbackOutcome:
         conversation_id = self.store.conversation_of(request.suggestion_id)
         if conversation_id is None:
             raise UnknownSuggestion(f"no suggestion '{request.suggestion_id}' (unknown, or expired)")
@@ -320,7 +270,7 @@ class SuggestService:
         conversation = self.store.get(conversation_id)
         unhelpful = conversation.unhelpful_feedback if conversation else 0
         limit = self.policy.handoff_after_unhelpful
-        return FeedbackResponse(
+        return FeedbackOutcome(
             suggestion_id=request.suggestion_id,
             conversation_id=conversation_id,
             feedback=request.feedback,
@@ -344,78 +294,10 @@ class SuggestService:
         conversation = self.store.get(conversation_id)
         if conversation is None:
             raise UnknownConversation(f"no conversation '{conversation_id}' (unknown, or expired)")
-        return build_handoff_package(conversation, self)
-
-
-def _feedback_targets(feedback: FeedbackEvent, suggestions: list[SuggestionEvent]) -> list[str]:
-    """The article a feedback names, else the first article of the suggestion it answers."""
-    if feedback.article_id:
-        return [feedback.article_id]
-    suggestion = next((s for s in suggestions if s.suggestion_id == feedback.suggestion_id), None)
-    return [suggestion.articles[0]["id"]] if suggestion and suggestion.articles else []
-
-
-def build_handoff_package(conversation: Conversation, service: SuggestService) -> HandoffPackage:
-    suggestions = conversation.suggestions
-    last = suggestions[-1] if suggestions else None
-    locale = conversation.locale or service.settings.fallback_locale
-    transcript: list[TranscriptTurn] = []
-    for event in conversation.events:
-        if isinstance(event, HistoryEvent):
-            transcript += [TranscriptTurn(role=t["role"], text=t["text"]) for t in event.turns]  # type: ignore[arg-type]
-        elif isinstance(event, SuggestionEvent):
-            transcript.append(TranscriptTurn(role="customer", text=event.text, at=event.at))
-            if event.answer:
-                transcript.append(TranscriptTurn(role="bot", text=event.answer, at=event.at))
-            elif event.articles and event.decision != Decision.HANDOFF.value:
-                titles = "; ".join(article["title"] for article in event.articles)
-                transcript.append(TranscriptTurn(role="bot", text=f"Suggested articles: {titles}", at=event.at))
-    shown: dict[str, ShownArticle] = {}
-    for event in suggestions:
-        if event.decision == Decision.HANDOFF.value:
-            continue
-        for article in event.articles:
-            shown.setdefault(article["id"], ShownArticle(**article, feedback=[]))
-    for feedback in conversation.feedback:
-        for article_id in _feedback_targets(feedback, suggestions):
-            if article_id in shown:
-                shown[article_id].feedback.append(feedback.feedback)
-    most_frustrated = max(suggestions, key=lambda s: s.frustration_score, default=None)
-    frustrated = any(s.reason_code == "frustrated" for s in suggestions) or (
-        most_frustrated is not None and most_frustrated.frustration_score >= service.frustration.threshold
-    )
-    handed_off = [s for s in suggestions if s.decision == Decision.HANDOFF.value]
-    reason_source = handed_off[-1] if handed_off else None
-    route = service.router.route(
-        None if last is None or last.out_of_scope else last.intent,
-        locale,
-        frustrated=frustrated,
-        failed_attempts=conversation.unhelpful_feedback,
-        out_of_scope=last is None or last.out_of_scope,
-    )
-    model = service.suggester.model
-    topic = last.intent_name if last and not last.out_of_scope else "an unknown topic"
-    summary = (
-        f"{len(suggestions)} message(s) about {topic}; {len(shown)} article(s) shown; "
-        f"{conversation.unhelpful_feedback} unhelpful; {'frustrated' if frustrated else 'calm'}"
-        + (f"; handed off: {reason_source.reason}" if reason_source else "")
-    )
-    return HandoffPackage(
-        conversation_id=conversation.id,
-        summary=summary,
-        reason_code=reason_source.reason_code if reason_source else None,
-        reason=reason_source.reason if reason_source else None,
-        route=_route_model(route),
-        transcript=transcript,
-        intents=[IntentScore(intent=i, name=model.display_name(i, locale), confidence=c) for i, c in last.alternatives]
-        if last
-        else [],
-        intent_history=[IntentScore(intent=s.intent, name=s.intent_name, confidence=s.confidence) for s in suggestions],
-        articles_shown=list(shown.values()),
-        feedback=[f.feedback for f in conversation.feedback],
-        frustration=FrustrationScore(
-            score=most_frustrated.frustration_score if most_frustrated else 0.0,
-            frustrated=frustrated,
-            cues=most_frustrated.frustration_cues if most_frustrated else [],
-        ),
-    )
+        return build_handoff_package(
+            conversation,
+            self.router,
+            self.suggester.model.display_name,
+            self.frustration.threshold,
+            self.settings.fallback_locale,
+        )

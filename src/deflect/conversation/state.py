@@ -13,9 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-Role = Literal["customer", "bot", "agent"]
-FeedbackKind = Literal["helpful", "not_helpful", "resolved", "escalated"]
-UNHELPFUL: frozenset[str] = frozenset({"not_helpful", "escalated"})
+from deflect.core.vocabulary import UNHELPFUL, FeedbackKind
 
 
 @dataclass

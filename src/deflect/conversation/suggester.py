@@ -17,6 +17,7 @@ from deflect.core.text import detect_locale, normalize_text
 from deflect.intent.model import IntentModel, IntentPrediction
 from deflect.retrieval.index import ArticleHit, ArticleIndex, IndexChanges
 from deflect.retrieval.search import SearchOptions
+from deflect.retrieval.versions import index_root
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ class Suggester:
         self.model = model
         self.index = index
         self.settings = settings
-        self.index_dir = index_dir or settings.index_dir  # where article changes are saved
+        # where article changes are saved, as new versions of this index root (or of the root of the version
+        # folder it is); after the first change, the root
+        self.index_dir = index_dir or settings.index_dir
         self.search_options = SearchOptions(
             mode=settings.search_mode,
             fusion=settings.fusion,
@@ -53,7 +56,8 @@ class Suggester:
 
     @classmethod
     def load(cls, settings: Settings, model_dir: Path | None = None, index_dir: Path | None = None) -> Suggester:
-        """The configured model and index, or the given ones; the index must use the model's encoder."""
+        """The configured model and index, or the given ones; the index must use the model's encoder. An index
+        root serves its newest version (the one its pointer names); a version folder serves itself."""
         model = IntentModel.from_pretrained(
             model_dir or settings.model_dir, threads=settings.threads, runtime=settings.encoder_runtime
         )
@@ -125,14 +129,23 @@ class Suggester:
         )
 
     def _apply(self, change: Callable[[dict[str, Article]], dict[str, Article] | None]) -> IndexChanges | None:
-        """Update the served index in place (only the changed article is embedded) and save it, so a restart
-        serves the same articles; cached analyses are dropped. `change` reads the current articles under the same
-        lock, so concurrent admin changes never overwrite each other; None from it means nothing to change."""
+        """Update the served index in memory (only the changed article is embedded) and save it as a new version
+        of the index root, which then serves it, so a restart serves the same articles; no saved version is
+        modified. If saving fails, the index is loaded again as the disk serves it (the previous version, unless
+        the pointer had switched) and the error raised. Cached analyses are dropped. `change` reads the current
+        articles under the same lock, so concurrent admin changes never overwrite each other; None from it means
+        nothing to change."""
         with self._encoder_lock, self._index_lock:
             articles = change(self.index.articles)
             if articles is None:
                 return None
-            changes = self.index.apply(list(articles.values()), source="admin API")
-            self.index.save(self.index_dir)
+            try:
+                changes = self.index.apply(list(articles.values()), source="admin API")
+                self.index.save_version(self.index_dir)
+            except Exception:
+                self.index = ArticleIndex.load(self.index_dir, encoder=self.index.encoder)
+                self.forget_cached()
+                raise
+            self.index_dir = index_root(self.index_dir)
         self.forget_cached()
         return changes

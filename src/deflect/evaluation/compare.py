@@ -139,7 +139,7 @@ def comparison_rows(comparison: ModelComparison) -> list[Row]:
         labels |= {"out_of_scope_recall": "out-of-scope recall", "out_of_scope_precision": "out-of-scope precision"}
     rows = [Row(label, a.metrics.get(key), b.metrics.get(key)) for key, label in labels.items()]
     rows += [
-        Row("ECE (in scope)", a.metrics.get("ece"), b.metrics.get("ece"), higher_is_better=False),
+        Row("ECE (in scope)", a.metrics.get("ece_in_scope"), b.metrics.get("ece_in_scope"), higher_is_better=False),
         Row("bot answers (coverage)", comparison.first_answers.coverage, comparison.second_answers.coverage),
         Row("right among bot answers", comparison.first_answers.accuracy, comparison.second_answers.accuracy),
     ]

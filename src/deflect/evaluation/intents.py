@@ -1,4 +1,5 @@
-"""Intent evaluation on labelled data: accuracy with out-of-scope rejection and calibration, overall and per locale."""
+"""Intent evaluation on labelled data: accuracy with out-of-scope rejection and calibration, overall and per locale.
+In scope means labelled with anything but `out_of_scope` (CLINC150's protocol), here and in every figure built on it."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from deflect.core.records import Utterance
+from deflect.core.records import OUT_OF_SCOPE, Utterance
 from deflect.core.text import detect_locale
 from deflect.ingest.utterances import load_utterances
 from deflect.intent.calibration import expected_calibration_error
-from deflect.intent.metrics import intent_metrics
+from deflect.intent.metrics import in_scope_macro_f1, intent_metrics
 from deflect.intent.model import IntentModel, IntentPrediction
+from deflect.retrieval.index import ArticleIndex
 
 
 class IntentEvaluator:
@@ -22,22 +24,29 @@ class IntentEvaluator:
         self.utterances = [u for u in utterances if u.label is not None]
         self.name = name
 
-    def __call__(self, model: IntentModel) -> dict[str, Any]:
+    def __call__(self, model: IntentModel | None, index: ArticleIndex | None = None) -> dict[str, Any]:
+        if model is None:
+            raise ValueError("intents are evaluated on an intent model")
         return self.report(model, model.predict([u.text for u in self.utterances], show_progress=True))
+
+    @property
+    def locales(self) -> list[str]:
+        return [u.locale or detect_locale(u.text) for u in self.utterances]
 
     def report(self, model: IntentModel, predictions: list[IntentPrediction]) -> dict[str, Any]:
         """The figures for predictions already made for `self.utterances`, in order."""
         gold = [str(u.label) for u in self.utterances]
         predicted = [p.intent for p in predictions]
         rejected = [p.out_of_scope for p in predictions]
-        locales = [u.locale or detect_locale(u.text) for u in self.utterances]
+        locales = self.locales
         report: dict[str, Any] = {
             "data": self.name,
             "model_version": model.version,
             **intent_metrics(gold, predicted, rejected),
         }
-        in_scope = [i for i, g in enumerate(gold) if g in set(model.intents)]
+        in_scope = [i for i, g in enumerate(gold) if g != OUT_OF_SCOPE]
         if in_scope:
+            report["macro_f1"] = in_scope_macro_f1(gold, predicted)
             report["ece_in_scope"] = expected_calibration_error(
                 np.array([predictions[i].confidence for i in in_scope]),
                 np.array([predicted[i] == gold[i] for i in in_scope]),

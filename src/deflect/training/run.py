@@ -72,7 +72,7 @@ def run_training(
     result = train_intent_model(
         utterances, arguments, validation=validation, labels=find_label_names(data), source=str(data)
     )
-    if merge is not None:
+    if merge is not None and reviewed is not None:
         result.model.manifest["data"]["reviewed"] = merge.manifest(reviewed)
     with staged_folder(out) as staging:
         result.model.save_pretrained(staging)

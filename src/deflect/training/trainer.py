@@ -90,7 +90,7 @@ def _check_data(utterances: list[Utterance]) -> Counter:
     in_scope = [label for label in counts if label != OUT_OF_SCOPE]
     if len(in_scope) < 2:
         raise TrainingDataError(f"need at least 2 in-scope intents, found {len(in_scope)}")
-    scarce = sorted(label for label, count in counts.items() if count < 2)
+    scarce = sorted(label for label, count in counts.items() if label is not None and count < 2)
     if scarce:
         raise TrainingDataError(f"each intent needs at least 2 examples; too few for: {', '.join(scarce)}")
     return counts
@@ -282,7 +282,7 @@ def train_intent_model(
     accepted = scores >= rejection.threshold
     answer_threshold = choose_answer_threshold(confidences[accepted], correct[accepted], arguments.answer_precision)
 
-    metrics = intent_metrics(gold, predicted, list(~accepted))
+    metrics: dict[str, Any] = intent_metrics(gold, predicted, list(~accepted))
     metrics["ece_before_calibration"] = expected_calibration_error(
         raw[known].max(1), raw[known].argmax(1) == held_out_targets[known]
     )

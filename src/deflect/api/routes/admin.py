@@ -28,7 +28,9 @@ from deflect.conversation.answers import AnswerTemplate
 from deflect.conversation.service import SuggestService
 from deflect.conversation.suggester import Suggester
 from deflect.core.records import Article
+from deflect.lifecycle import shadow as shadow_mode
 from deflect.lifecycle.activation import ActivationInProgress, ActivationState, ModelActivator
+from deflect.lifecycle.registry import record_index_change
 from deflect.retrieval.index import IndexChanges
 from deflect.store.events import Deleted, as_utc
 
@@ -63,7 +65,7 @@ def upsert_article(article_id: ArticleId, body: ArticleUpsert, service: Service)
     )
     suggester = service.suggester
     changes = suggester.upsert_article(article)
-    return _index_change(article_id, changes, suggester)
+    return _index_change(article_id, changes, suggester, service)
 
 
 @router.delete("/articles/{article_id}", response_model=IndexChangeResponse)
@@ -72,10 +74,15 @@ def delete_article(article_id: ArticleId, service: Service) -> IndexChangeRespon
     changes = suggester.delete_article(article_id)
     if changes is None:
         raise HTTPException(404, f"no article '{article_id}'")
-    return _index_change(article_id, changes, suggester)
+    return _index_change(article_id, changes, suggester, service)
 
 
-def _index_change(article_id: str, changes: IndexChanges, suggester: Suggester) -> IndexChangeResponse:
+def _index_change(
+    article_id: str, changes: IndexChanges, suggester: Suggester, service: SuggestService
+) -> IndexChangeResponse:
+    """The change is saved as a new index version the served root now points at: record it for the registry's
+    active entry (when that entry serves this root) and prune the root's old versions."""
+    record_index_change(service.settings.model_registry_file, suggester.index_dir)
     return IndexChangeResponse(
         article_id=article_id,
         added=changes.added,
@@ -100,7 +107,7 @@ def upsert_answer(intent: Intent, body: AnswerTemplateBody, service: Service) ->
     """Add or replace the bot answer of an intent; used from the next suggestion on."""
     if intent not in service.suggester.model.intents:
         raise HTTPException(404, f"the active model has no intent '{intent}'")
-    template = AnswerTemplate(intent, body.article_group, dict(body.texts))
+    template = AnswerTemplate(intent, body.article_group, {str(locale): text for locale, text in body.texts.items()})
     service.answers.upsert(template)
     return _template_out(template)
 
@@ -189,7 +196,7 @@ def shadow_status(activator: Annotated[ModelActivator, Depends(_shadow_activator
 
 @router.delete("/models/shadow", response_model=ShadowResponse)
 def stop_shadow(activator: Annotated[ModelActivator, Depends(_shadow_activator)]) -> ShadowResponse:
-    if not activator.service.stop_shadow():
+    if not shadow_mode.stop_shadow(activator.service):
         raise HTTPException(404, "no shadow model is running")
     activator.state = ActivationState("idle")
     return _shadow(activator)

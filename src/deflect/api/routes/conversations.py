@@ -25,6 +25,6 @@ def handoff(
     """The package an agent receives: redacted transcript, intents, articles shown and their feedback, frustration,
     the reason for the handoff, and where it should go (team, queue, language, priority)."""
     try:
-        return service.handoff_package(conversation_id)
+        return HandoffPackage.model_validate(service.handoff_package(conversation_id))
     except UnknownConversation as error:
         raise HTTPException(404, str(error)) from None

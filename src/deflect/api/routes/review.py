@@ -36,21 +36,13 @@ from deflect.api.review_schemas import (
     TurnOut,
     UnmetNeedsOut,
 )
-from deflect.api.schemas import ErrorResponse
+from deflect.api.schemas import NO_CONTROL_CHARACTERS, ErrorResponse
 from deflect.conversation.service import SuggestService
 from deflect.conversation.suggester import Suggester
-from deflect.store.review import (
-    ClaimConflict,
-    ItemNotFound,
-    LabelAction,
-    LabelRequest,
-    LabelView,
-    QueueEntry,
-    QueueFilter,
-    Reviewer,
-    ReviewError,
-    ReviewStore,
-)
+from deflect.core.vocabulary import LabelAction, QueueReason
+from deflect.store.analytics import analytics as review_analytics
+from deflect.store.queue_items import LabelRequest, LabelView, QueueEntry, QueueFilter, Reviewer
+from deflect.store.review import ClaimConflict, ItemNotFound, ReviewError, ReviewStore
 from deflect.store.unmet_needs import cluster_needs
 
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)}
@@ -132,10 +124,12 @@ def queue(
     key: Key,
     service: Service,
     status: Annotated[str, Query(pattern="^(open|claimed|done|all)$")] = "open",
-    reason: Annotated[str | None, Query(pattern="^(handoff|low_confidence|out_of_scope|negative_feedback)$")] = None,
-    intent: Annotated[str | None, Query(max_length=128)] = None,
+    reason: QueueReason | None = None,
+    intent: Annotated[str | None, Query(max_length=128, pattern=NO_CONTROL_CHARACTERS)] = None,
     locale: Annotated[str | None, Query(pattern="^(ko|en)$")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Text the message contains")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, pattern=NO_CONTROL_CHARACTERS, description="Text the message contains")
+    ] = None,
     mine: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_ITEM_ID)] = 0,
@@ -255,7 +249,7 @@ def _counts(pairs: list[tuple[str, int]] | dict[str, int]) -> list[CountOut]:
 
 @router.get("/analytics", response_model=AnalyticsOut)
 def analytics(key: Key, service: Service, days: Annotated[int, Query(ge=1, le=365)] = 30) -> AnalyticsOut:
-    figures = _review(service).analytics(days)
+    figures = review_analytics(_review(service).events, days)
     return AnalyticsOut(
         since=figures.since,
         days=days,

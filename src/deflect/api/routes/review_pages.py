@@ -4,19 +4,35 @@ session cookie, or a bearer key); a widget key gets 403."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from deflect.api.deps import reviewer_key
 
 PAGES = Path(__file__).resolve().parent.parent / "static" / "review"
 router = APIRouter(tags=["review"], include_in_schema=False)
-assets = StaticFiles(directory=PAGES)
 
 NO_STORE = {"Cache-Control": "no-store"}
+
+
+class ReviewAssets(StaticFiles):
+    """The page's script is a graph of ES modules: each is revalidated (a 304 while unchanged) so that after an
+    upgrade the browser never links a new module against an old one it kept by heuristic caching."""
+
+    def file_response(
+        self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
+assets = ReviewAssets(directory=PAGES)
 
 
 @router.get("/review")

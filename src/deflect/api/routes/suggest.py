@@ -16,6 +16,7 @@ from deflect.api.schemas import (
     TypeaheadRequest,
     TypeaheadResponse,
 )
+from deflect.conversation.results import CustomerMessage, FeedbackGiven, Turn
 from deflect.conversation.service import SuggestService, UnknownSuggestion
 
 router = APIRouter(prefix="/v1", tags=["suggest"])
@@ -31,7 +32,16 @@ def suggest(request: SuggestRequest, service: Annotated[SuggestService, Depends(
     """Intent, article suggestions and a decision (bot_answer / suggest_articles / handoff) with its reason, for one
     customer message; pass `conversation_id` back on the next message to keep the conversation together."""
     started = time.perf_counter()
-    response = service.suggest(request)
+    message = CustomerMessage(
+        text=request.text,
+        locale=request.locale,
+        conversation_id=request.conversation_id,
+        customer_id=request.customer_id,
+        channel=request.channel,
+        page_url=request.page_url,
+        history=tuple(Turn(turn.role, turn.text) for turn in request.history),
+    )
+    response = SuggestResponse.model_validate(service.suggest(message))
     service.metrics.latency.labels("suggest").observe(time.perf_counter() - started)
     return response
 
@@ -45,7 +55,7 @@ def suggest(request: SuggestRequest, service: Annotated[SuggestService, Depends(
 def typeahead(request: TypeaheadRequest, service: Annotated[SuggestService, Depends(get_service)]) -> TypeaheadResponse:
     """Articles for what the customer has typed so far: empty until the text is long and clear enough."""
     started = time.perf_counter()
-    response = service.typeahead(request)
+    response = TypeaheadResponse.model_validate(service.typeahead(request.text, request.locale))
     service.metrics.latency.labels("typeahead").observe(time.perf_counter() - started)
     return response
 
@@ -57,6 +67,7 @@ def feedback(request: FeedbackRequest, service: Annotated[SuggestService, Depend
     """helpful / not_helpful / resolved / escalated, on a suggestion. Repeated unhelpful feedback in a conversation
     hands its next message to a person."""
     try:
-        return service.feedback(request)
+        outcome = service.feedback(FeedbackGiven(request.suggestion_id, request.feedback, request.article_id))
+        return FeedbackResponse.model_validate(outcome)
     except UnknownSuggestion as error:
         raise HTTPException(404, str(error)) from None

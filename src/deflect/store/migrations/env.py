@@ -6,8 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from deflect.store.events import Base
-from deflect.store.review_tables import ReviewItem  # noqa: F401  (the review tables belong to the metadata)
+from deflect.store.tables import Base
 
 config = context.config
 

@@ -1,6 +1,7 @@
-"""Tables of the review loop, beside the event tables: the queue of suggestions a person should look at, the
-labels reviewers set (append-only; the newest label per suggestion is the one that counts), the audit trail of
-everything reviewers and admins did, and a shadow model's predictions on live traffic."""
+"""The event database's tables: suggestions and feedback as they happened, and beside them the review loop's — the
+queue of suggestions a person should look at, the labels reviewers set (append-only; the newest label per suggestion
+is the one that counts), the audit trail of everything reviewers and admins did, and a shadow model's predictions on
+live traffic. The schema itself is made by the Alembic migrations in `migrations/`."""
 
 from __future__ import annotations
 
@@ -8,9 +9,46 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, Select, String, Text, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from deflect.store.events import Base
+
+class Base(DeclarativeBase):
+    pass
+
+
+class StoredSuggestion(Base):
+    __tablename__ = "suggestions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(8))
+    intent: Mapped[str] = mapped_column(String(128), index=True)
+    confidence: Mapped[float]
+    out_of_scope: Mapped[bool]
+    alternatives: Mapped[list[Any]] = mapped_column(JSON)
+    articles: Mapped[list[Any]] = mapped_column(JSON)
+    decision: Mapped[str] = mapped_column(String(32), index=True)
+    reason_code: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    frustration_score: Mapped[float]
+    model_version: Mapped[str] = mapped_column(String(64))
+    index_version: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(32))
+
+
+class StoredFeedback(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    suggestion_id: Mapped[str] = mapped_column(ForeignKey("suggestions.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    feedback: Mapped[str] = mapped_column(String(16))
+    article_id: Mapped[str | None] = mapped_column(String(128))
 
 
 class ReviewItem(Base):
@@ -84,7 +122,7 @@ class ShadowPrediction(Base):
     articles: Mapped[list[Any]] = mapped_column(JSON)
 
 
-def newest_labels() -> Select[tuple[ReviewLabel]]:
+def newest_labels() -> Select[ReviewLabel]:
     """The label that counts for each suggestion: labels are append-only, so the newest one (latest `created_at`,
     then highest id) wins. Ordered oldest first."""
     ranked = select(
