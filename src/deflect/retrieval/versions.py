@@ -140,22 +140,19 @@ def _remove_leftovers(root: Path, versions: Path) -> None:
         partial.unlink(missing_ok=True)
 
 
-def _sync_tree(folder: Path) -> None:
-    """Flush every file and folder under `folder` to disk, so a rename never publishes data still in memory."""
-    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True) + [folder]:
-        descriptor = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-
-
-def _sync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
+def _sync(path: Path) -> None:
+    """Flush a file, or a folder's entries, to disk."""
+    descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _sync_tree(folder: Path) -> None:
+    """Flush every file and folder under `folder` to disk, so a rename never publishes data still in memory."""
+    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True) + [folder]:
+        _sync(path)
 
 
 def save_version(folder: str | Path, write: Callable[[Path], None], version: str) -> Path:
@@ -175,7 +172,7 @@ def save_version(folder: str | Path, write: Callable[[Path], None], version: str
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        _sync_folder(versions)
+        _sync(versions)
         checkpoint("renamed")
         pointer = {
             "format": POINTER_FORMAT,
@@ -185,7 +182,7 @@ def save_version(folder: str | Path, write: Callable[[Path], None], version: str
             "switched_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         write_json_atomic(root / POINTER_FILE, pointer)
-        _sync_folder(root)
+        _sync(root)
         checkpoint("pointer")
     return target
 
