@@ -179,13 +179,15 @@ class Server:
             from deflect.api.auth import KeyStore, Role
 
             keys = workdir / f"keys-{kind.name}.json"
-            secret, _ = KeyStore(keys).create("load-benchmark", Role.WIDGET)
+            # a server key: the requests are prepared before the run, so they name their conversations
+            secret, _ = KeyStore(keys).create("load-benchmark", Role.SERVER)
             self.headers = {"Authorization": f"Bearer {secret}"}
             env.update(
                 DEFLECT_API_KEYS_FILE=str(keys),
                 DEFLECT_ANSWERS_OVERRIDES_FILE=str(workdir / "answers.json"),
                 DEFLECT_ANALYSIS_CACHE_SIZE="0",
                 DEFLECT_RATE_LIMIT_PER_MINUTE="100000000",
+                DEFLECT_CONVERSATION_MESSAGES_PER_MINUTE="0",
                 DEFLECT_ENCODER_RUNTIME=kind.runtime,
                 DEFLECT_DATABASE_URL=f"sqlite:///{workdir / 'events.db'}",  # every suggestion is stored, as served
             )

@@ -7,24 +7,32 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from deflect.api.app import create_app
-from deflect.api.auth import KeyStore, Role
-from deflect.conversation.suggester import Suggester
+from deflect.api.auth import Role
 from deflect.core.settings import Settings
 from deflect.intent.model import IntentModel
 from deflect.retrieval.index import ArticleIndex
+from tests.api_clients import api_clients
 
 
 @pytest.fixture(scope="module")
-def client(
+def clients(
     demo_model: IntentModel, demo_index: ArticleIndex, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[TestClient]:
-    """The app as a chat widget sees it: called with a widget key."""
+) -> Iterator[dict[str, TestClient]]:
     settings = Settings(api_keys_file=tmp_path_factory.mktemp("keys") / "api_keys.json")
-    widget_key, _ = KeyStore(settings.api_keys_file).create("widget", Role.WIDGET)
-    app = create_app(settings, Suggester(demo_model, demo_index, settings))
-    with TestClient(app, headers={"Authorization": f"Bearer {widget_key}"}) as test_client:
-        yield test_client
+    with api_clients(settings, demo_model, demo_index, widget=Role.WIDGET, server=Role.SERVER) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(clients: dict[str, TestClient]) -> TestClient:
+    """The app as a chat widget sees it: called with a widget key."""
+    return clients["widget"]
+
+
+@pytest.fixture(scope="module")
+def server(clients: dict[str, TestClient]) -> TestClient:
+    """The app as the shop's backend sees it: a server key, which may name its conversations."""
+    return clients["server"]
 
 
 @pytest.mark.parametrize(
@@ -109,46 +117,52 @@ def test_a_frustrated_customer_is_handed_off_with_raised_priority(client: TestCl
 
 def test_repeated_unhelpful_feedback_hands_the_conversation_off(client: TestClient) -> None:
     first = client.post("/v1/suggest", json={"text": "쿠폰이 적용이 안 돼요"}).json()
-    conversation = first["conversation_id"]
+    conversation = {"conversation_id": first["conversation_id"], "conversation_token": first["conversation_token"]}
+    token = {"conversation_token": first["conversation_token"]}
     assert first["decision"] != "handoff"
 
-    feedback = client.post("/v1/feedback", json={"suggestion_id": first["suggestion_id"], "feedback": "not_helpful"})
+    feedback = client.post(
+        "/v1/feedback", json={"suggestion_id": first["suggestion_id"], "feedback": "not_helpful", **token}
+    )
     assert feedback.status_code == 200 and feedback.json()["handoff_next"] is False
-    second = client.post("/v1/suggest", json={"text": "쿠폰 코드 입력해도 안 돼요", "conversation_id": conversation})
+    second = client.post("/v1/suggest", json={"text": "쿠폰 코드 입력해도 안 돼요", **conversation})
     assert second.json()["decision"] != "handoff"
-    client.post("/v1/feedback", json={"suggestion_id": second.json()["suggestion_id"], "feedback": "not_helpful"})
+    client.post(
+        "/v1/feedback", json={"suggestion_id": second.json()["suggestion_id"], "feedback": "not_helpful", **token}
+    )
 
-    third = client.post("/v1/suggest", json={"text": "쿠폰 어떻게 써요", "conversation_id": conversation}).json()
+    third = client.post("/v1/suggest", json={"text": "쿠폰 어떻게 써요", **conversation}).json()
 
     assert third["decision"] == "handoff" and third["reason_code"] == "repeated_unhelpful"
     assert third["handoff"]["priority"] == "high"
 
 
-def test_handoff_package_carries_the_redacted_conversation(client: TestClient) -> None:
+def test_handoff_package_carries_the_redacted_conversation(server: TestClient) -> None:
     history = [
         {"role": "customer", "text": "제 번호는 010-1234-5678이에요"},
         {"role": "bot", "text": "네, 확인했어요."},
     ]
-    first = client.post(
+    first = server.post(
         "/v1/suggest", json={"text": "환불 언제 들어와요?", "conversation_id": "c-pkg-1", "history": history}
     ).json()
-    client.post("/v1/feedback", json={"suggestion_id": first["suggestion_id"], "feedback": "not_helpful"})
-    client.post(
+    server.post("/v1/feedback", json={"suggestion_id": first["suggestion_id"], "feedback": "not_helpful"})
+    server.post(
         "/v1/suggest", json={"text": "상담원이랑 얘기하고 싶어요. 메일은 kim@example.com", "conversation_id": "c-pkg-1"}
     )
 
-    package = client.get("/v1/conversations/c-pkg-1/handoff").json()
+    package = server.get("/v1/conversations/c-pkg-1/handoff").json()
 
     assert package["reason_code"] == "person_requested"
     texts = [turn["text"] for turn in package["transcript"]]
     assert texts[0] == "제 번호는 [PHONE]이에요" and texts[1] == "네, 확인했어요."
+    assert [turn["client_supplied"] for turn in package["transcript"][:3]] == [True, True, False]
     assert "환불 언제 들어와요?" in texts and any("[EMAIL]" in t for t in texts)
     assert not any("010-1234-5678" in t or "kim@example.com" in t for t in texts)
     assert package["intent_history"][0]["intent"] == "refund_status"
     assert package["articles_shown"] and package["articles_shown"][0]["feedback"] == ["not_helpful"]
     assert package["feedback"] == ["not_helpful"]
     assert package["route"]["language"] == "ko"
-    assert client.get("/v1/conversations/c-unknown/handoff").status_code == 404
+    assert server.get("/v1/conversations/c-unknown/handoff").status_code == 404
 
 
 def test_feedback_on_an_unknown_suggestion_is_a_404(client: TestClient) -> None:

@@ -81,10 +81,10 @@ def test_workers_sharing_redis_share_one_rate_limit() -> None:
     prefix = f"test-{uuid.uuid4().hex}:"
     first, second = RedisRateLimiter(REDIS_URL, prefix=prefix), RedisRateLimiter(REDIS_URL, prefix=prefix)
 
-    results = [limiter.hit("key-1", 4) for limiter in (first, second, first, second, first)]
+    results = [limiter.take("key:key-1", 1, 4) for limiter in (first, second, first, second, first)]
 
     assert results[:4] == [None] * 4 and results[4] is not None and 1 <= results[4] <= 60
-    assert first.hit("key-2", 4) is None
+    assert first.take("key:key-2", 1, 4) is None
     for key in first.client.scan_iter(f"{prefix}*"):
         first.client.delete(key)
 

@@ -14,6 +14,7 @@ from deflect.conversation.state import (
     FeedbackEvent,
     HistoryEvent,
     MemoryConversationStore,
+    OpenedEvent,
     RedisConversationStore,
     SuggestionEvent,
 )
@@ -53,6 +54,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[ConversationStore]:
 
 
 def test_events_come_back_in_order_with_their_feedback(store: ConversationStore) -> None:
+    store.append("c-1", OpenedEvent(owner="key-shop"))
     store.append("c-1", HistoryEvent([{"role": "customer", "text": "안녕하세요"}]))
     store.append("c-1", _suggestion("s-1"))
     store.append("c-1", FeedbackEvent("s-1", "not_helpful"))
@@ -63,6 +65,7 @@ def test_events_come_back_in_order_with_their_feedback(store: ConversationStore)
 
     assert conversation is not None
     assert [event.kind for event in conversation.events] == [
+        "opened",
         "history",
         "suggestion",
         "feedback",
@@ -71,7 +74,7 @@ def test_events_come_back_in_order_with_their_feedback(store: ConversationStore)
     ]
     assert conversation.suggestions[0].alternatives == [("coupon_usage", 0.71), ("points_balance", 0.12)]
     assert conversation.unhelpful_feedback == 2 and conversation.feedback_on("s-2") == ["escalated"]
-    assert conversation.locale == "ko"
+    assert conversation.locale == "ko" and conversation.owner == "key-shop"
     assert store.conversation_of("s-2") == "c-1" and store.conversation_of("s-9") is None
     assert store.get("c-unknown") is None
 

@@ -95,7 +95,14 @@ def test_the_api_stores_each_suggestion_and_feedback_redacted_with_model_version
     widget, _ = clients
     text = "환불 언제 되나요? 연락처는 010-1234-5678 입니다"
     first = widget.post("/v1/suggest", json={"text": text, "customer_id": "customer-42"}).json()
-    widget.post("/v1/feedback", json={"suggestion_id": first["suggestion_id"], "feedback": "not_helpful"})
+    widget.post(
+        "/v1/feedback",
+        json={
+            "suggestion_id": first["suggestion_id"],
+            "feedback": "not_helpful",
+            "conversation_token": first["conversation_token"],
+        },
+    )
 
     store = EventStore(app_settings.database_url)
     [stored] = store.suggestions(first["conversation_id"])
@@ -113,7 +120,8 @@ def test_an_admin_deletes_a_customer_and_their_live_conversation_goes_too(
     widget, admin = clients
     first = widget.post("/v1/suggest", json={"text": "where is my parcel", "customer_id": "customer-9"}).json()
     conversation = first["conversation_id"]
-    assert widget.get(f"/v1/conversations/{conversation}/handoff").status_code == 200
+    token = {"X-Conversation-Token": first["conversation_token"]}
+    assert widget.get(f"/v1/conversations/{conversation}/handoff", headers=token).status_code == 200
 
     assert widget.delete("/admin/customers/customer-9").status_code == 403
     response = admin.delete("/admin/customers/customer-9")
@@ -126,7 +134,7 @@ def test_an_admin_deletes_a_customer_and_their_live_conversation_goes_too(
         "review_labels": 0,
         "live_conversations": 1,
     }
-    assert widget.get(f"/v1/conversations/{conversation}/handoff").status_code == 404
+    assert widget.get(f"/v1/conversations/{conversation}/handoff", headers=token).status_code == 404
     store = EventStore(app_settings.database_url)
     assert store.suggestions(conversation) == []
     store.close()
@@ -135,15 +143,15 @@ def test_an_admin_deletes_a_customer_and_their_live_conversation_goes_too(
 def test_a_suggestion_that_cannot_be_stored_is_refused_not_lost(
     clients: tuple[TestClient, TestClient], app_settings: Settings
 ) -> None:
-    widget, _ = clients
+    _, admin = clients
     store = EventStore(app_settings.database_url)
     with store.engine.begin() as connection:
         for table in ("feedback", "review_items", "shadow_predictions", "suggestions"):
             connection.execute(text(f"DROP TABLE {table}"))
     store.close()
 
-    response = widget.post("/v1/suggest", json={"text": "where is my parcel", "conversation_id": "c-lost-1"})
+    response = admin.post("/v1/suggest", json={"text": "where is my parcel", "conversation_id": "c-lost-1"})
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "storage_unavailable"
-    assert widget.get("/v1/conversations/c-lost-1/handoff").status_code == 404
+    assert admin.get("/v1/conversations/c-lost-1/handoff").status_code == 404

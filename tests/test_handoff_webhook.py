@@ -74,7 +74,7 @@ def _client(tmp_path: Path, url: str, model: IntentModel, index: ArticleIndex) -
         webhook_backoff_seconds=0.05,
         webhook_max_attempts=4,
     )
-    key, _ = KeyStore(settings.api_keys_file).create("widget", Role.WIDGET)
+    key, _ = KeyStore(settings.api_keys_file).create("shop backend", Role.SERVER)  # names its conversations
     app = create_app(settings, Suggester(model, index, settings))
     return TestClient(app, headers={"Authorization": f"Bearer {key}"})
 

@@ -123,6 +123,48 @@ def test_hard_negatives_are_left_alone(text: str) -> None:
     assert find_pii(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The forms an outside review found reaching storage: full-width digits, mixed separators, dashes other
+        # than "-", a card right after "order"/"주문", a bare 13-digit RRN, names after a cue, street addresses.
+        ("연락처 ０１０－２５０７－７６５０", [("０１０－２５０７－７６５０", "PHONE")]),
+        ("번호 010-59630489로 주세요", [("010-59630489", "PHONE")]),
+        ("기사님 번호 010 5921-1735예요", [("010 5921-1735", "PHONE")]),
+        ("연락처는 010–3473–7308입니다.", [("010–3473–7308", "PHONE")]),
+        ("주문 4111 1118 8142 8067 카드로 했어요", [("4111 1118 8142 8067", "CARD")]),
+        ("order 4012888888881881 was charged twice", [("4012888888881881", "CARD")]),
+        ("가입할 때 9203151234567 입력했어요", [("9203151234567", "RRN")]),
+        ("받는 분은 이영희입니다", [("이영희", "NAME")]),
+        ("예금주 최수진으로 환불해 주세요", [("최수진", "NAME")]),
+        ("성함: 박민준", [("박민준", "NAME")]),
+        ("my name is John Smith", [("John Smith", "NAME")]),
+        ("주소는 서울특별시 마포구 월드컵북로 396 12층입니다", [("서울특별시 마포구 월드컵북로 396 12층", "ADDRESS")]),
+        ("경기도 성남시 분당구 정자동 178-1로 보내주세요", [("경기도 성남시 분당구 정자동 178-1", "ADDRESS")]),
+        ("Ship it to 221B Baker Street, Apt 4 please", [("221B Baker Street, Apt 4", "ADDRESS")]),
+    ],
+)
+def test_forms_found_by_the_security_review_are_redacted(text: str, expected: list[tuple[str, str]]) -> None:
+    assert labelled(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "이름 변경하고 싶어요",
+        "받는 분 전화번호를 바꾸고 싶어요",
+        "성함이 어떻게 되세요? 라고 물어봐서요",
+        "이동 3번 출구 앞에 놔주세요",
+        "택배로 3개 보냈어요",
+        "테헤란로 가는 길에 있는 매장이요",
+        "주문 20261204123456 취소해 주세요",
+        "Product name: Galaxy Buds",
+    ],
+)
+def test_cue_words_and_place_words_alone_are_not_names_or_addresses(text: str) -> None:
+    assert find_pii(text) == []
+
+
 def test_redact_replaces_each_value_with_its_label() -> None:
     text = (
         "메일 minji.kim@example.com, 휴대폰 010-1234-5678, 주문번호 20261103-0012345, 환불은 신한 110-123-456789로요."
@@ -171,3 +213,11 @@ def test_dev_set_recall_and_precision() -> None:
         messages, finder=lambda text: [PiiSpan(s.start, s.end, PiiLabel.PHONE) for s in find_pii(text)]
     )
     assert all_phones["all"]["exact_precision"] < 0.95
+
+
+def test_every_form_in_the_dev_set_is_recalled() -> None:
+    report = evaluate_messages(load_messages(SETS["dev"]))
+    assert len(report["per_form"]) >= 10
+    for form, scores in report["per_form"].items():
+        assert scores["exact_recall"] >= 0.9, (form, scores)
+    assert all(counts["false_positives"] == 0 for counts in report["per_negative_form"].values())

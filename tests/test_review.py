@@ -3,6 +3,7 @@ audit trail, privacy deletion, analytics; and the review API as reviewers, admin
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from test_events import record
 
+from deflect.api import review_session
 from deflect.api.app import create_app
 from deflect.api.auth import KeyStore, Role
 from deflect.conversation.suggester import Suggester
@@ -24,6 +26,8 @@ from deflect.store.events import EventStore
 from deflect.store.queue_items import LabelRequest, QueueFilter, Reviewer, new_queue_item
 from deflect.store.review import ClaimConflict, ReviewError, ReviewStore
 from deflect.store.tables import ReviewItem
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
 
 RITA = Reviewer("rita", "key-rita")
 MINHO = Reviewer("minho", "key-minho")
@@ -289,6 +293,42 @@ def test_reviewers_work_the_queue_and_admins_read_the_audit_trail(app_and_keys) 
     assert client.get("/admin/audit", headers=reviewer).status_code == 403
     trail = client.get("/admin/audit", headers=bearer(keys["admin"])).json()
     assert trail[0]["actor"] == "reviewer-1" and trail[0]["action"] == "bulk_label"
+
+
+def test_signing_out_ends_the_session_on_the_server_not_only_in_the_browser(app_and_keys) -> None:
+    client, keys = app_and_keys
+    assert client.post("/review/api/session", json={"key": keys["reviewer"]}).status_code == 200
+    copied = client.cookies[review_session.COOKIE]
+    assert client.get("/review/api/me").status_code == 200
+
+    assert client.delete("/review/api/session", headers={"x-deflect-review": "1"}).status_code == 204
+    client.cookies.clear()
+    client.cookies.set(review_session.COOKIE, copied, path="/review")
+    try:
+        assert client.get("/review/api/me").status_code == 401
+        assert client.get("/review", follow_redirects=False).headers["location"] == "/review/login"
+    finally:
+        client.cookies.clear()
+    # Another session of the same key is untouched.
+    assert client.post("/review/api/session", json={"key": keys["reviewer"]}).status_code == 200
+    try:
+        assert client.get("/review/api/me").status_code == 200
+    finally:
+        client.cookies.clear()
+
+
+def test_a_sign_out_in_one_worker_holds_in_every_worker_through_redis() -> None:
+    prefix = f"test-{uuid.uuid4().hex}:"
+    one, other = (review_session.RedisSignedOutSessions(REDIS_URL, prefix=prefix) for _ in range(2))
+    secret = b"s" * 32
+    cookie, token = review_session.issue(secret, "key-1", lifetime_seconds=600)
+    kept = review_session.issue(secret, "key-1", lifetime_seconds=600)[1]
+    assert review_session.verify(secret, cookie) == token and not other.is_signed_out(token)
+
+    one.sign_out(token)
+    assert other.is_signed_out(token) and not other.is_signed_out(kept)
+    assert 0 < other.client.ttl(f"{prefix}review-session-signed-out:{token.session_id}") <= 600
+    assert review_session.verify(secret, cookie[:-2] + "xx") is None
 
 
 def test_the_review_page_session_needs_the_csrf_header_for_changes(app_and_keys) -> None:

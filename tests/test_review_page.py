@@ -72,8 +72,13 @@ def test_review_page_opens_for_reviewer_and_admin_keys_only(keys_and_client: tup
     assert anonymous.status_code == 303 and anonymous.headers["location"] == "/review/login"
     assert widget.status_code == 403 and widget.json()["error"]["code"] == "forbidden"
     assert "review" in widget.json()["error"]["message"]
-    for page in (reviewer, admin):
+    for page in (reviewer, admin, client.get("/review/login")):
         assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+        # No other site may frame the page (clickjacking a reviewer), and only this origin's scripts run on it.
+        policy = page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy and "style-src 'self'" in policy
+        assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
+    for page in (reviewer, admin):
         assert '<script type="module" src="/review/static/js/main.js"></script>' in page.text
 
 
@@ -170,7 +175,11 @@ def site(demo_model: IntentModel, demo_index: ArticleIndex, tmp_path_factory: py
             for text in [*PIANOS, *OTHERS]:
                 assert widget.post("/v1/suggest", json={"text": text}).status_code == 200
             answered = widget.post("/v1/suggest", json={"text": TO_CORRECT}).json()
-            feedback = {"suggestion_id": answered["suggestion_id"], "feedback": "not_helpful"}
+            feedback = {
+                "suggestion_id": answered["suggestion_id"],
+                "feedback": "not_helpful",
+                "conversation_token": answered["conversation_token"],
+            }
             assert widget.post("/v1/feedback", json=feedback).status_code == 200
         yield Site(url, app, widget_key, reviewer_key)
 

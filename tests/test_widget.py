@@ -70,6 +70,10 @@ def test_demo_store_embeds_the_widget_with_one_script_tag_and_the_demo_key(tmp_p
     korean, english = client.get("/"), client.get("/?lang=en")
 
     assert korean.headers["cache-control"] == "no-store"
+    # Another site may not frame the store page, and only this origin's scripts run on it.
+    policy = korean.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy and "object-src 'none'" in policy
+    assert korean.headers["x-frame-options"] == "DENY" and korean.headers["x-content-type-options"] == "nosniff"
     assert '<html lang="ko">' in korean.text and "하늘마켓" in korean.text
     tags = re.findall(r"<script [^>]*></script>", korean.text)
     assert tags == [
@@ -145,12 +149,20 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture()
 def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser session (no conversation yet) that records the widget's events."""
+    """A fresh browser session (no conversation yet) that records the widget's events; the page's Content Security
+    Policy must not have blocked anything the widget does."""
     context = browser.new_context(viewport={"width": 1100, "height": 780}, locale="ko-KR")
     context.set_default_timeout(10_000)
     context.add_init_script(EVENTS_RECORDER)
     try:
-        yield context.new_page()
+        page = context.new_page()
+        blocked: list[str] = []
+        page.on(
+            "console",
+            lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None,
+        )
+        yield page
+        assert not blocked, blocked
     finally:
         context.close()
 

@@ -14,10 +14,16 @@ from deflect.api.auth import KeyStore
 from deflect.api.body_limit import BodySizeLimit
 from deflect.api.errors import install_error_handlers
 from deflect.api.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from deflect.api.review_session import load_secret
+from deflect.api.review_session import (
+    MemorySignedOutSessions,
+    RedisSignedOutSessions,
+    SignedOutSessions,
+    load_secret,
+)
 from deflect.api.routes import admin, conversations, health, review, review_pages, suggest, widget
 from deflect.api.schemas import handoff_payload
 from deflect.api.webhook import WebhookDelivery
+from deflect.conversation.access import ConversationTokens
 from deflect.conversation.answers import AnswerTemplates
 from deflect.conversation.handoff import HandoffPackage
 from deflect.conversation.metrics import ServiceMetrics
@@ -42,6 +48,10 @@ def rate_limiter(settings: Settings) -> RateLimiter:
     return RedisRateLimiter(settings.redis_url) if settings.redis_url else MemoryRateLimiter()
 
 
+def signed_out_sessions(settings: Settings) -> SignedOutSessions:
+    return RedisSignedOutSessions(settings.redis_url) if settings.redis_url else MemorySignedOutSessions()
+
+
 def handoff_webhook(settings: Settings, metrics: ServiceMetrics) -> WebhookDelivery | None:
     if not settings.handoff_webhook_url:
         return None
@@ -57,7 +67,11 @@ def handoff_webhook(settings: Settings, metrics: ServiceMetrics) -> WebhookDeliv
 
 
 def build_service(
-    settings: Settings, metrics: ServiceMetrics, suggester: Suggester | None, webhook: WebhookDelivery | None
+    settings: Settings,
+    metrics: ServiceMetrics,
+    suggester: Suggester | None,
+    webhook: WebhookDelivery | None,
+    secret: bytes,
 ) -> SuggestService:
     return SuggestService(
         suggester or Suggester.load(settings),
@@ -68,6 +82,7 @@ def build_service(
         metrics,
         EventStore.open(settings.database_url),
         on_first_handoff=partial(_deliver_handoff, webhook) if webhook else None,
+        tokens=ConversationTokens(secret),  # the session secret: every worker shares it
     )
 
 
@@ -101,7 +116,9 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         if getattr(app.state, "service", None) is None:
             metrics = ServiceMetrics()
             app.state.webhook = handoff_webhook(settings, metrics)
-            service = app.state.service = build_service(settings, metrics, suggester, app.state.webhook)
+            service = app.state.service = build_service(
+                settings, metrics, suggester, app.state.webhook, app.state.session_secret
+            )
             app.state.activator = ModelActivator(service)
             app.state.shadow_activator = ModelActivator(service, install=partial(start_shadow, service))
             warm_up(app.state.service.suggester)
@@ -130,6 +147,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
         settings.session_secret_file or settings.api_keys_file.parent / "session_secret"
     )
     app.state.rate_limiter = rate_limiter(settings)
+    app.state.signed_out_sessions = signed_out_sessions(settings)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -137,7 +155,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["authorization", "content-type", "x-api-key"],
+            allow_headers=["authorization", "content-type", "x-api-key", "x-conversation-token"],
             max_age=600,
         )
     app.include_router(suggest.router)

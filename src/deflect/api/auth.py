@@ -1,10 +1,10 @@
 """API keys with scopes, stored hashed.
 
 Widget keys (embedded in a public web page) may only suggest, typeahead, send feedback and read the handoff
-package of a conversation; reviewer keys belong to people on the support team and open the review queue; admin keys
-may do everything. A key is shown once, when it is created; the key file
-keeps its SHA-256 (keys are 32 random bytes, so a fast hash is as good as a slow one) and a short prefix to tell
-keys apart."""
+package of a conversation they hold the token of; server keys (one backend integration) have the same scopes but may
+name their own conversations and send agent and bot turns; reviewer keys belong to people on the support team and
+open the review queue; admin keys may do everything. A key is shown once, when it is created; the key file keeps its
+SHA-256 (keys are 32 random bytes, so a fast hash is as good as a slow one) and a short prefix to tell keys apart."""
 
 from __future__ import annotations
 
@@ -32,16 +32,19 @@ class Scope(StrEnum):
 
 class Role(StrEnum):
     WIDGET = "widget"
+    SERVER = "server"
     REVIEWER = "reviewer"
     ADMIN = "admin"
 
 
+CONVERSATION_SCOPES = frozenset({Scope.SUGGEST, Scope.TYPEAHEAD, Scope.FEEDBACK, Scope.HANDOFF})
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
-    Role.WIDGET: frozenset({Scope.SUGGEST, Scope.TYPEAHEAD, Scope.FEEDBACK, Scope.HANDOFF}),
+    Role.WIDGET: CONVERSATION_SCOPES,
+    Role.SERVER: CONVERSATION_SCOPES,
     Role.REVIEWER: frozenset({Scope.REVIEW}),
     Role.ADMIN: frozenset(Scope),
 }
-KEY_PREFIX = {Role.WIDGET: "dfw_", Role.REVIEWER: "dfr_", Role.ADMIN: "dfa_"}
+KEY_PREFIX = {Role.WIDGET: "dfw_", Role.SERVER: "dfs_", Role.REVIEWER: "dfr_", Role.ADMIN: "dfa_"}
 
 
 class KeyStoreError(ValueError):

@@ -9,7 +9,10 @@ from fastapi import HTTPException, Request
 
 from deflect.api import review_session
 from deflect.api.auth import ApiKey, Role, Scope
+from deflect.conversation.access import LOCAL_CALLER, Caller, CallerKind
 from deflect.conversation.service import SuggestService
+
+CALLER_KINDS = {Role.WIDGET: CallerKind.PUBLIC, Role.SERVER: CallerKind.SERVER, Role.ADMIN: CallerKind.ADMIN}
 
 
 def get_service(request: Request) -> SuggestService:
@@ -29,7 +32,7 @@ def presented_key(request: Request) -> str | None:
 def _count_request(request: Request, key: ApiKey) -> None:
     settings = request.app.state.settings
     limit = key.rate_limit_per_minute or settings.rate_limit_per_minute
-    retry_after = request.app.state.rate_limiter.hit(key.id, limit)
+    retry_after = request.app.state.rate_limiter.take(f"key:{key.id}", 1, limit)
     if retry_after is not None:
         raise HTTPException(
             429,
@@ -67,6 +70,18 @@ def require(scope: Scope) -> Callable[[Request], ApiKey | None]:
     return check
 
 
+def conversation_caller(scope: Scope) -> Callable[[Request], Caller]:
+    """Like `require`, and names the caller as the conversation logic knows it: a public widget, a server
+    integration or an admin (everyone, with authentication turned off)."""
+    check_key = require(scope)
+
+    def caller(request: Request) -> Caller:
+        key = check_key(request)
+        return LOCAL_CALLER if key is None else Caller(key.id, CALLER_KINDS[key.role])
+
+    return caller
+
+
 LOCAL_REVIEWER = ApiKey(id="local", name="local", role=Role.ADMIN, sha256="", prefix="", created_at=0.0)
 
 
@@ -83,6 +98,8 @@ def reviewer_key(request: Request) -> ApiKey:
     else:
         cookie = request.cookies.get(review_session.COOKIE)
         token = review_session.verify(request.app.state.session_secret, cookie) if cookie else None
+        if token is not None and request.app.state.signed_out_sessions.is_signed_out(token):
+            token = None
         key = request.app.state.keys.by_id(token.key_id) if token else None
         if key is None:
             raise HTTPException(401, "sign in with a reviewer or admin API key", headers={"WWW-Authenticate": "Bearer"})

@@ -1,5 +1,8 @@
-"""Per-key request rate limits in fixed one-minute windows: in process, or in Redis so that every worker and
-replica counts against the same budget. A refused request learns how long to wait (Retry-After)."""
+"""Request and cost budgets in fixed one-minute windows: in process, or in Redis so that every worker and replica
+counts against the same budget. A refused request learns how long to wait (Retry-After).
+
+A bucket is whatever is counted: an API key's requests, one client address's requests or characters, one
+conversation's messages."""
 
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ WINDOW_SECONDS = 60
 
 
 class RateLimiter(Protocol):
-    def hit(self, key_id: str, limit: int) -> float | None:
-        """Count one request; None when allowed, else the seconds until the key may try again."""
+    def take(self, bucket: str, amount: int, limit: int) -> float | None:
+        """Count `amount` (requests, characters) against `bucket`; None while the window's total stays within
+        `limit`, else the seconds until the next window."""
         ...
 
 
@@ -22,18 +26,25 @@ def _window(now: float) -> tuple[int, float]:
     return window, (window + 1) * WINDOW_SECONDS - now
 
 
+def _verdict(total: int, limit: int, remaining: float) -> float | None:
+    return None if total <= limit else max(1.0, math.ceil(remaining))
+
+
 class MemoryRateLimiter:
+    """Keeps the current window's totals only, so buckets named by visitors cannot grow it past one minute's."""
+
     def __init__(self) -> None:
-        self._counts: dict[str, tuple[int, int]] = {}  # key → (window, requests in it)
+        self._window = -1
+        self._totals: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def hit(self, key_id: str, limit: int) -> float | None:
+    def take(self, bucket: str, amount: int, limit: int) -> float | None:
         window, remaining = _window(time.time())
         with self._lock:
-            counted_window, count = self._counts.get(key_id, (window, 0))
-            count = count + 1 if counted_window == window else 1
-            self._counts[key_id] = (window, count)
-        return None if count <= limit else max(1.0, math.ceil(remaining))
+            if window != self._window:
+                self._window, self._totals = window, {}
+            total = self._totals[bucket] = self._totals.get(bucket, 0) + amount
+        return _verdict(total, limit, remaining)
 
 
 class RedisRateLimiter:
@@ -43,11 +54,11 @@ class RedisRateLimiter:
         self.client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
         self.prefix = prefix
 
-    def hit(self, key_id: str, limit: int) -> float | None:
+    def take(self, bucket: str, amount: int, limit: int) -> float | None:
         window, remaining = _window(time.time())
-        key = f"{self.prefix}rate:{key_id}:{window}"
+        key = f"{self.prefix}rate:{bucket}:{window}"
         pipeline = self.client.pipeline(transaction=True)
-        pipeline.incr(key)
+        pipeline.incrby(key, amount)
         pipeline.expire(key, WINDOW_SECONDS * 2)
-        count, _ = pipeline.execute()
-        return None if int(count) <= limit else max(1.0, math.ceil(remaining))
+        total, _ = pipeline.execute()
+        return _verdict(int(total), limit, remaining)

@@ -32,7 +32,12 @@ class SuggestRequest(BaseModel):
         json_schema_extra={
             "examples": [
                 {"text": "택배가 어디에 있나요?"},
-                {"text": "where is my parcel", "locale": "en", "conversation_id": "c-1042", "channel": "web"},
+                {"text": "where is my parcel", "locale": "en", "channel": "web"},
+                {
+                    "text": "still nothing, I want a person",
+                    "conversation_id": "c-3f9a1c2e7b5d4e60",
+                    "conversation_token": "token issued with the first suggestion",
+                },
             ]
         },
     )
@@ -41,7 +46,14 @@ class SuggestRequest(BaseModel):
     conversation_id: str | None = Field(
         None,
         pattern=IDENTIFIER,
-        description="Ties messages, feedback and the handoff together; one is issued when absent",
+        description="Ties messages, feedback and the handoff together; one is issued when absent. A widget key "
+        "continues a conversation only with its conversation_token; server and admin keys may name their own ids",
+    )
+    conversation_token: str | None = Field(
+        None,
+        max_length=128,
+        pattern=IDENTIFIER,
+        description="The token issued with this conversation's first suggestion (widget keys need it)",
     )
     locale: Locale | None = Field(None, description="The customer's language; detected from the text when absent")
     customer_id: str | None = Field(
@@ -61,7 +73,8 @@ class SuggestRequest(BaseModel):
     history: list[HistoryTurn] = Field(
         default_factory=list,
         max_length=MAX_HISTORY_TURNS,
-        description="Earlier turns this service did not see (kept once, for the agent's transcript)",
+        description="Earlier turns this service did not see (kept once, for the agent's transcript, marked as "
+        "client-supplied); widget keys may send only customer turns",
     )
 
     @field_validator("text")
@@ -129,6 +142,10 @@ class SuggestResponse(BaseModel):
 
     suggestion_id: str = Field(description="Send it back with feedback on this suggestion")
     conversation_id: str
+    conversation_token: str = Field(
+        description="Keep it with conversation_id: a widget sends it with the next message, feedback and the handoff "
+        "request"
+    )
     locale: Locale
     locale_detected: bool = Field(description="True when the locale was detected rather than given")
     intent: IntentScore = Field(description="The best in-scope intent (also when the message is out of scope)")
@@ -161,7 +178,10 @@ class FeedbackRequest(BaseModel):
     suggestion_id: str = Field(pattern=IDENTIFIER)
     feedback: FeedbackKind
     article_id: str | None = Field(
-        None, max_length=128, pattern=NO_CONTROL_CHARACTERS, description="The article the feedback is about, if one"
+        None, max_length=128, pattern=NO_CONTROL_CHARACTERS, description="The shown article it is about, if one"
+    )
+    conversation_token: str | None = Field(
+        None, max_length=128, pattern=IDENTIFIER, description="The suggestion's conversation token (widget keys)"
     )
 
 
@@ -181,6 +201,9 @@ class TranscriptTurn(BaseModel):
     role: TurnRole
     text: str = Field(description="PII-redacted")
     at: float | None = Field(None, description="Unix time, when known")
+    client_supplied: bool = Field(
+        False, description="True for turns the caller sent as history: told, not seen by this service"
+    )
 
 
 class ShownArticle(BaseModel):

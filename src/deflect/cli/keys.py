@@ -32,7 +32,7 @@ def _keys(args: argparse.Namespace) -> int:
     else:
         for key in store.records():
             limit = key.rate_limit_per_minute or "default"
-            print(f"{key.id}  {key.name:<20} {key.role.value:<7} {key.prefix}…  limit {limit}/min")
+            print(f"{key.id}  {key.name:<20} {key.role.value:<8} {key.prefix}…  limit {limit}/min")
     return 0
 
 
@@ -42,9 +42,11 @@ def add_keys(commands: Commands) -> None:
     keys.add_argument("--name", help="create: a name for the key; revoke: the key's name or id")
     keys.add_argument(
         "--role",
-        choices=["widget", "reviewer", "admin"],
+        choices=["widget", "server", "reviewer", "admin"],
         default="widget",
-        help="widget: suggest, typeahead, feedback, handoff; reviewer: the review queue (/review); admin: everything",
+        help="widget: suggest, typeahead, feedback, handoff, in a public page (conversations need their token); "
+        "server: the same from your backend, which may name its conversations; reviewer: the review queue "
+        "(/review); admin: everything",
     )
     keys.add_argument("--rate-limit", type=int, help="requests per minute for this key (default: the service's)")
     keys.add_argument("--file", help="key file (default: DEFLECT_API_KEYS_FILE or .deflect/api_keys.json)")

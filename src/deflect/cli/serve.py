@@ -56,7 +56,8 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["DEFLECT_DEMO_WIDGET_KEY"] = _issue_demo_keys(settings.api_keys_file)
     if args.workers > 1 and not settings.redis_url:
         print(
-            "note: without REDIS_URL each worker keeps its own conversations and rate limits; set it to share them",
+            "note: without REDIS_URL each worker keeps its own conversations, rate limits and review sign-outs;"
+            " set it to share them",
             file=sys.stderr,
         )
     print(
@@ -67,7 +68,13 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo_keys:
         print(f"demo store with the chat widget: http://{host}:{port}/", flush=True)
     uvicorn.run(
-        "deflect.api.app:create_app", factory=True, host=host, port=port, workers=args.workers, log_level="info"
+        "deflect.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        log_level="info",
+        forwarded_allow_ips=settings.forwarded_allow_ips,  # the client address the visitor limits count by
     )
     return 0
 

@@ -21,6 +21,7 @@ class TranscriptTurn:
     role: TurnRole
     text: str  # PII-redacted
     at: float | None = None  # unix time, when known
+    client_supplied: bool = False  # a turn the client's history told of: its word, not this service's record
 
 
 @dataclass
@@ -50,7 +51,9 @@ def transcript_of(conversation: Conversation) -> list[TranscriptTurn]:
     transcript: list[TranscriptTurn] = []
     for event in conversation.events:
         if isinstance(event, HistoryEvent):
-            transcript += [TranscriptTurn(role=TurnRole(t["role"]), text=t["text"]) for t in event.turns]
+            transcript += [
+                TranscriptTurn(role=TurnRole(t["role"]), text=t["text"], client_supplied=True) for t in event.turns
+            ]
         elif isinstance(event, SuggestionEvent):
             transcript.append(TranscriptTurn(role=TurnRole.CUSTOMER, text=event.text, at=event.at))
             if event.answer:

@@ -23,6 +23,7 @@ class CustomerMessage:
     text: str
     locale: str | None = None
     conversation_id: str | None = None
+    conversation_token: str | None = None  # issued with the conversation's first suggestion
     customer_id: str | None = None
     channel: str | None = None
     page_url: str | None = None
@@ -34,6 +35,7 @@ class FeedbackGiven:
     suggestion_id: str
     feedback: FeedbackKind
     article_id: str | None = None
+    conversation_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class BotAnswer:
 class Suggestion:
     suggestion_id: str
     conversation_id: str
+    conversation_token: str
     locale: str
     locale_detected: bool
     intent: IntentScore

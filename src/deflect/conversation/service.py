@@ -7,7 +7,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
+from deflect.conversation.access import Caller, ConversationTokens, check_access, check_history
 from deflect.conversation.answers import AnswerTemplate, AnswerTemplates
 from deflect.conversation.handoff import HandoffPackage, build_handoff_package
 from deflect.conversation.metrics import ServiceMetrics
@@ -26,7 +28,14 @@ from deflect.conversation.results import (
 from deflect.conversation.routing import HandoffRouter
 from deflect.conversation.shadow_feed import ShadowJob, ShadowSink
 from deflect.conversation.signals import FrustrationDetector, asks_for_person
-from deflect.conversation.state import ConversationStore, FeedbackEvent, HistoryEvent, SuggestionEvent
+from deflect.conversation.state import (
+    Conversation,
+    ConversationStore,
+    FeedbackEvent,
+    HistoryEvent,
+    OpenedEvent,
+    SuggestionEvent,
+)
 from deflect.conversation.suggester import Analysis, Suggester
 from deflect.core.settings import Settings
 from deflect.core.vocabulary import Decision
@@ -42,6 +51,10 @@ class UnknownSuggestion(LookupError):
 
 class UnknownConversation(LookupError):
     pass
+
+
+class UnknownArticle(ValueError):
+    """Feedback named an article the suggestion did not show."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,15 @@ def new_identifier(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
 
 
+def stored_page_url(url: str | None) -> str | None:
+    """The page without its query string, fragment or credentials: those carry tokens, e-mails and order numbers."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
 def _article_card(hit: ArticleHit) -> ArticleCard:
     article = hit.article
     return ArticleCard(article.id, article.title, article.url, hit.snippet, round(hit.score, 4), article.locale)
@@ -76,8 +98,10 @@ class SuggestService:
         metrics: ServiceMetrics | None = None,
         events: EventStore | None = None,
         on_first_handoff: Callable[[HandoffPackage], None] | None = None,
+        tokens: ConversationTokens | None = None,
     ):
         self.store = store
+        self.tokens = tokens or ConversationTokens.random()
         self.events = events
         self.review = ReviewStore(events) if events is not None else None
         self.answers = answers
@@ -115,14 +139,15 @@ class SuggestService:
     def _activated(self, suggester: Suggester) -> Active:
         return Active(suggester, policy_for(self.settings, suggester.model))
 
-    def suggest(self, request: CustomerMessage) -> Suggestion:
+    def suggest(self, request: CustomerMessage, caller: Caller) -> Suggestion:
+        """Raises ConversationForbidden when `caller` may not continue the conversation or send that history."""
         suggester, policy = self._active.suggester, self._active.policy  # one pair for the whole request
-        analysis = suggester.analyse(request.text, request.locale)
+        check_history(caller, request.history)
         conversation_id = request.conversation_id or new_identifier("c")
         conversation = self.store.get(conversation_id) if request.conversation_id else None
-        if request.history and conversation is None:
-            turns = [{"role": str(turn.role), "text": redact(turn.text)} for turn in request.history]
-            self.store.append(conversation_id, HistoryEvent(turns))
+        if request.conversation_id is not None:
+            check_access(caller, conversation_id, conversation, request.conversation_token, self.tokens)
+        analysis = suggester.analyse(request.text, request.locale)
         frustration = self.frustration.detect(analysis.text, analysis.locale)
         person = asks_for_person(analysis.text)
         unhelpful = conversation.unhelpful_feedback if conversation else 0
@@ -176,6 +201,11 @@ class SuggestService:
             self.events.record_suggestion(record, [queue_item] if queue_item else [])
             if (shadow := self.shadow) is not None:
                 shadow.submit(ShadowJob(suggestion_id, analysis.text, analysis.locale, signals))
+        if conversation is None:  # only once the suggestion is stored: a refused request leaves nothing behind
+            self.store.append(conversation_id, OpenedEvent(owner=caller.key_id))
+            if request.history:
+                turns = [{"role": str(turn.role), "text": redact(turn.text)} for turn in request.history]
+                self.store.append(conversation_id, HistoryEvent(turns))
         first_handoff = outcome.decision is Decision.HANDOFF and not (
             conversation and any(s.decision == Decision.HANDOFF.value for s in conversation.suggestions)
         )
@@ -197,15 +227,19 @@ class SuggestService:
                 frustration_score=frustration.score,
                 frustration_cues=list(frustration.cues),
                 answer=answer.text if answer else None,
+                answer_article=answer.article_id if answer else None,
                 channel=request.channel,
-                page_url=request.page_url,
+                page_url=stored_page_url(request.page_url),
             ),
         )
         if first_handoff and self.on_first_handoff is not None:
-            self.on_first_handoff(self.handoff_package(conversation_id))
+            live = self.store.get(conversation_id)
+            if live is not None:
+                self.on_first_handoff(self._package(live))
         return Suggestion(
             suggestion_id=suggestion_id,
             conversation_id=conversation_id,
+            conversation_token=self.tokens.issue(caller.key_id, conversation_id),
             locale=analysis.locale,
             locale_detected=analysis.locale_detected,
             intent=_intent_score(suggester, prediction.intent, prediction.confidence, analysis.locale),
@@ -254,10 +288,19 @@ class SuggestService:
             model_version=version,
         )
 
-    def feedback(self, request: FeedbackGiven) -> FeedbackOutcome:
+    def feedback(self, request: FeedbackGiven, caller: Caller) -> FeedbackOutcome:
+        """Raises UnknownSuggestion, UnknownArticle (an article the suggestion did not show) or
+        ConversationForbidden."""
         conversation_id = self.store.conversation_of(request.suggestion_id)
-        if conversation_id is None:
+        conversation = self.store.get(conversation_id) if conversation_id is not None else None
+        suggestion = conversation.suggestion(request.suggestion_id) if conversation is not None else None
+        if conversation_id is None or suggestion is None:
             raise UnknownSuggestion(f"no suggestion '{request.suggestion_id}' (unknown, or expired)")
+        check_access(caller, conversation_id, conversation, request.conversation_token, self.tokens)
+        if request.article_id is not None and request.article_id not in suggestion.shown_articles:
+            raise UnknownArticle(
+                f"article '{request.article_id}' was not shown with suggestion '{request.suggestion_id}'"
+            )
         if self.events is not None:
             try:
                 self.events.record_feedback(request.suggestion_id, request.feedback, request.article_id)
@@ -290,10 +333,15 @@ class SuggestService:
         live = sum(self.store.delete(conversation_id) for conversation_id in deleted.conversation_ids)
         return deleted, live
 
-    def handoff_package(self, conversation_id: str) -> HandoffPackage:
+    def handoff_package(self, conversation_id: str, caller: Caller, token: str | None = None) -> HandoffPackage:
+        """Raises UnknownConversation or ConversationForbidden."""
         conversation = self.store.get(conversation_id)
+        check_access(caller, conversation_id, conversation, token, self.tokens)  # first: a 404 would tell it exists
         if conversation is None:
             raise UnknownConversation(f"no conversation '{conversation_id}' (unknown, or expired)")
+        return self._package(conversation)
+
+    def _package(self, conversation: Conversation) -> HandoffPackage:
         return build_handoff_package(
             conversation,
             self.router,

@@ -33,10 +33,16 @@ class SuggestionEvent:
     frustration_score: float
     frustration_cues: list[str]
     answer: str | None = None
+    answer_article: str | None = None  # the article the answer links
     channel: str | None = None
-    page_url: str | None = None
+    page_url: str | None = None  # without its query string
     at: float = field(default_factory=time.time)
     kind: Literal["suggestion"] = "suggestion"
+
+    @property
+    def shown_articles(self) -> set[str]:
+        """The ids of the articles the customer saw: the suggested ones and the one the answer links."""
+        return {article["id"] for article in self.articles} | ({self.answer_article} if self.answer_article else set())
 
 
 @dataclass
@@ -50,15 +56,30 @@ class FeedbackEvent:
 
 @dataclass
 class HistoryEvent:
-    """Turns the widget sent that this service did not see (the conversation began elsewhere), PII-redacted."""
+    """Turns the client sent that this service did not see (the conversation began elsewhere), PII-redacted: the
+    client's word, not this service's record."""
 
     turns: list[dict[str, str]]  # role, text
     at: float = field(default_factory=time.time)
     kind: Literal["history"] = "history"
 
 
-Event = SuggestionEvent | FeedbackEvent | HistoryEvent
-_EVENT_TYPES: dict[str, type] = {"suggestion": SuggestionEvent, "feedback": FeedbackEvent, "history": HistoryEvent}
+@dataclass
+class OpenedEvent:
+    """The conversation's first event: the API key that started it (deflect.conversation.access)."""
+
+    owner: str  # key id
+    at: float = field(default_factory=time.time)
+    kind: Literal["opened"] = "opened"
+
+
+Event = SuggestionEvent | FeedbackEvent | HistoryEvent | OpenedEvent
+_EVENT_TYPES: dict[str, type] = {
+    "suggestion": SuggestionEvent,
+    "feedback": FeedbackEvent,
+    "history": HistoryEvent,
+    "opened": OpenedEvent,
+}
 
 
 def encode_event(event: Event) -> str:
@@ -87,8 +108,16 @@ class Conversation:
         return [e for e in self.events if isinstance(e, FeedbackEvent)]
 
     @property
+    def owner(self) -> str | None:
+        """The key that started the conversation (None: state from before conversations had owners)."""
+        return next((e.owner for e in self.events if isinstance(e, OpenedEvent)), None)
+
+    @property
     def unhelpful_feedback(self) -> int:
         return sum(e.feedback in UNHELPFUL for e in self.feedback)
+
+    def suggestion(self, suggestion_id: str) -> SuggestionEvent | None:
+        return next((s for s in self.suggestions if s.suggestion_id == suggestion_id), None)
 
     def feedback_on(self, suggestion_id: str) -> list[str]:
         return [e.feedback for e in self.feedback if e.suggestion_id == suggestion_id]

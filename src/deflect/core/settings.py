@@ -85,6 +85,22 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         1200, ge=1, description="Requests per minute per API key, unless the key sets its own"
     )
+    visitor_requests_per_minute: int = Field(
+        300, ge=0, description="Requests per minute from one client address with a widget key (0: no limit)"
+    )
+    visitor_characters_per_minute: int = Field(
+        30_000,
+        ge=0,
+        description="Characters of text (message, history, typed prefix) per minute from one client address with a "
+        "widget key: long texts cost the encoder more (0: no limit)",
+    )
+    conversation_messages_per_minute: int = Field(
+        30, ge=0, description="Messages per minute in one conversation, from any key (0: no limit)"
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies whose X-Forwarded-For names the client address (comma-separated, or *); deflect serve",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins whose pages may call the API (the widget on your site)"
     )
@@ -93,7 +109,9 @@ class Settings(BaseSettings):
     )
     review_session_hours: int = Field(12, ge=1, le=24 * 30, description="Review page sign-ins last this long")
     session_secret_file: Path | None = Field(
-        None, description="Signs review page sessions; made on first start (default: beside the API key file)"
+        None,
+        description="Signs review page sessions and conversation tokens; made on first start (default: beside the "
+        "API key file). Every worker and replica must share it",
     )
     unmet_needs_distance: float = Field(
         0.7, gt=0.0, le=2.0, description="Cosine distance below which unmet-needs messages join one cluster"

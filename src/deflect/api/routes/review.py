@@ -88,7 +88,12 @@ def sign_in(body: SignInRequest, request: Request, response: Response) -> Sessio
 
 
 @router.delete("/session", status_code=204)
-def sign_out(response: Response) -> Response:
+def sign_out(request: Request, response: Response) -> Response:
+    """Ends the session on the server, not only in this browser: the cookie stops working wherever it was copied."""
+    cookie = request.cookies.get(review_session.COOKIE)
+    token = review_session.verify(request.app.state.session_secret, cookie) if cookie else None
+    if token is not None:
+        request.app.state.signed_out_sessions.sign_out(token)
     response.delete_cookie(review_session.COOKIE, path="/review")
     response.status_code = 204
     return response

@@ -13,11 +13,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from deflect.api.deps import reviewer_key
+from deflect.api.page_headers import REVIEW_PAGE
 
 PAGES = Path(__file__).resolve().parent.parent / "static" / "review"
 router = APIRouter(tags=["review"], include_in_schema=False)
-
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 class ReviewAssets(StaticFiles):
@@ -29,6 +28,7 @@ class ReviewAssets(StaticFiles):
     ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
 
@@ -44,9 +44,9 @@ def review_page(request: Request) -> Response:
             query = f"?{request.url.query}" if request.url.query else ""  # keeps ?lang=
             return RedirectResponse(f"/review/login{query}", status_code=303)
         raise
-    return FileResponse(PAGES / "index.html", headers=NO_STORE)
+    return FileResponse(PAGES / "index.html", headers=REVIEW_PAGE)
 
 
 @router.get("/review/login")
 def sign_in_page() -> Response:
-    return FileResponse(PAGES / "login.html", headers=NO_STORE)
+    return FileResponse(PAGES / "login.html", headers=REVIEW_PAGE)

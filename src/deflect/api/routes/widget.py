@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
+from deflect.api.page_headers import DEMO_PAGE
+
 STATIC = Path(__file__).resolve().parents[1] / "static" / "widget"
 WIDGET_KEY = re.compile(r"dfw_[A-Za-z0-9_-]{8,128}")
 DEMO_TITLES = {"ko": "하늘마켓 고객센터", "en": "Haneul Market Help"}
@@ -71,8 +73,8 @@ def demo_store(
         .replace("{{other_lang_href}}", html.escape(other_language_href(lang, given_key)))
         .replace("{{widget}}", widget)
     )
-    # The page carries a key: keep it out of shared caches and browser history caches.
-    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+    # The page carries a key: its headers keep it out of shared caches and browser history caches.
+    return HTMLResponse(page, headers=DEMO_PAGE)
 
 
 def script_tag(widget_key: str | None, lang: str) -> str:

@@ -157,11 +157,11 @@
   // ---- talking to the API ---------------------------------------------------------------------------------------
 
   /** Never throws: {ok, status, body}, with status 0 for network errors, timeouts and aborted requests. */
-  async function call(method, path, body, callerSignal) {
+  async function call(method, path, body, callerSignal, extraHeaders) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
     if (callerSignal) callerSignal.addEventListener("abort", () => controller.abort(), { once: true });
-    const headers = { accept: "application/json" };
+    const headers = { accept: "application/json", ...extraHeaders };
     if (options.key) headers.authorization = `Bearer ${options.key}`;
     if (body !== undefined) headers["content-type"] = "application/json";
     try {
@@ -197,17 +197,20 @@
     window.dispatchEvent(new CustomEvent(name, { detail }));
   }
 
+  /** {id, token}: the server names the conversation and signs it for this key; the token is what lets this
+   * browser, and no other visitor of the site, continue it. */
   function storedConversation() {
     try {
-      return sessionStorage.getItem(CONVERSATION_STORAGE_KEY);
+      const stored = JSON.parse(sessionStorage.getItem(CONVERSATION_STORAGE_KEY));
+      return stored && typeof stored.id === "string" && typeof stored.token === "string" ? stored : null;
     } catch (error) {
-      return null; // storage blocked: the conversation lasts as long as the page
+      return null; // storage blocked or an older widget's entry: a new conversation
     }
   }
 
-  function storeConversation(id) {
+  function storeConversation(conversation) {
     try {
-      sessionStorage.setItem(CONVERSATION_STORAGE_KEY, id);
+      sessionStorage.setItem(CONVERSATION_STORAGE_KEY, JSON.stringify(conversation));
     } catch (error) {
       // storage blocked: keep it in memory only
     }
@@ -441,7 +444,11 @@
 
   // ---- the conversation -----------------------------------------------------------------------------------------
 
-  let conversationId = storedConversation();
+  let conversation = storedConversation();
+
+  function continuing(current) {
+    return current ? { conversation_id: current.id, conversation_token: current.token } : {};
+  }
   let busy = false;
 
   function say(role, ...content) {
@@ -481,12 +488,17 @@
     say("customer", question);
     const pending = say("pending", "…");
     pending.setAttribute("aria-hidden", "true");
-    const result = await call("POST", "v1/suggest", {
+    const message = {
       text: question,
-      conversation_id: conversationId || undefined,
       channel: "web",
       page_url: location.origin + location.pathname, // not the query string: it can carry tokens or e-mails
-    });
+    };
+    let result = await call("POST", "v1/suggest", { ...message, ...continuing(conversation) });
+    if (result.status === 403 && conversation) {
+      // the conversation is no longer this browser's to continue (the site's key changed): start a new one
+      conversation = null;
+      result = await call("POST", "v1/suggest", message);
+    }
     pending.remove();
     try {
       if (!result.ok) {
@@ -494,8 +506,8 @@
         return null;
       }
       const reply = result.body;
-      conversationId = reply.conversation_id;
-      storeConversation(conversationId);
+      conversation = { id: reply.conversation_id, token: reply.conversation_token };
+      storeConversation(conversation);
       if (reply.decision === "handoff") {
         await handOff(reply);
       } else if (rated) {
@@ -567,6 +579,7 @@
       suggestion_id: suggestionId,
       feedback,
       article_id: articleId,
+      conversation_token: conversation ? conversation.token : undefined,
     });
     if (!result.ok) {
       say("error", problem(result));
@@ -589,7 +602,7 @@
   async function handOff(reply) {
     say("bot", text.connecting[reply.reason_code] || text.connecting.default);
     const path = `v1/conversations/${encodeURIComponent(reply.conversation_id)}/handoff`;
-    const result = await call("GET", path);
+    const result = await call("GET", path, undefined, undefined, { "x-conversation-token": reply.conversation_token });
     if (result.ok) say("bot handoff", handoffSummary(result.body, reply.reason_code));
     else say("error", problem(result));
     emit("deflect:handoff", {
