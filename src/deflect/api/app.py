@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 import deflect
 from deflect.api.auth import KeyStore
 from deflect.api.body_limit import BodySizeLimit
-from deflect.api.errors import install_error_handlers
+from deflect.api.errors import document_unreadable_bodies, install_error_handlers
 from deflect.api.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from deflect.api.review_session import (
     MemorySignedOutSessions,
@@ -149,6 +149,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     app.state.rate_limiter = rate_limiter(settings)
     app.state.signed_out_sessions = signed_out_sessions(settings)
     install_error_handlers(app)
+    document_unreadable_bodies(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -38,7 +39,13 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
     return error_response(422, "invalid_request", summary, details)
 
 
+# What FastAPI says when a body is not text it can decode (invalid UTF-8), before any schema is checked.
+_UNREADABLE_BODY = "There was an error parsing the body"
+
+
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
+    if error.status_code == 400 and error.detail == _UNREADABLE_BODY:
+        return error_response(400, "invalid_body", "The request body must be JSON encoded as UTF-8; nothing was done.")
     codes = {
         401: "unauthorized",
         403: "forbidden",
@@ -81,3 +88,28 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(SQLAlchemyError, _storage_error)
     app.add_exception_handler(Exception, _unexpected_error)
+
+
+def document_unreadable_bodies(app: FastAPI) -> None:
+    """Every operation that reads a JSON body may answer 400 `invalid_body` (invalid UTF-8): say so in the OpenAPI
+    document, where clients generate their error handling from."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    if isinstance(operation, dict) and "requestBody" in operation:
+                        operation["responses"].setdefault(
+                            "400",
+                            {
+                                "description": "The body is not JSON encoded as UTF-8",
+                                "content": {
+                                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
+                                },
+                            },
+                        )
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from deflect.conversation.handoff import HandoffPackage as HandoffPackageResult
+from deflect.core.links import article_url_problem
 from deflect.core.text import normalize_text
 from deflect.core.vocabulary import Decision, FeedbackKind, Priority, ReasonCode, TurnRole
 
@@ -274,10 +275,20 @@ class ArticleUpsert(BaseModel):
     title: str = Field(min_length=1, max_length=500)
     body: str = Field(min_length=1, max_length=60_000, description="Markdown")
     locale: Locale
-    url: str = Field(min_length=1, max_length=2048)
+    url: str = Field(
+        min_length=1, max_length=2048, description="An http(s) URL, or a path on the customer's site ('/help/…')"
+    )
     group: str | None = Field(None, max_length=200, description="Shared by translations; default: the id")
     intents: list[str] = Field(default_factory=list, max_length=50)
     section: str | None = Field(None, max_length=200)
+
+    @field_validator("url")
+    @classmethod
+    def _safe_link(cls, url: str) -> str:
+        problem = article_url_problem(url)
+        if problem is not None:
+            raise ValueError(f"the article URL {problem}")
+        return url
 
 
 class ArticleSummary(BaseModel):
@@ -324,8 +335,8 @@ class ActivateRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"model": "models/v2", "index": "indexes/v2"}]}
     )
 
-    model: str = Field(min_length=1, description="Model artifact folder on the server")
-    index: str = Field(min_length=1, description="Index folder built with the model's encoder")
+    model: str = Field(min_length=1, max_length=4096, description="Model artifact folder on the server")
+    index: str = Field(min_length=1, max_length=4096, description="Index folder built with the model's encoder")
 
 
 class ActivationResponse(BaseModel):

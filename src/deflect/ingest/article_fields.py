@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from deflect.core.errors import DataFormatError
+from deflect.core.links import article_url_problem
 from deflect.core.records import Article
 
 
@@ -51,3 +52,13 @@ def parse_intents(path: Path, value: Any, line: int | None = None, record: str |
 def optional_text(value: Any) -> str | None:
     text = str(value).strip() if value is not None else ""
     return text or None
+
+
+def article_url(path: Path, value: Any, line: int | None = None, record: str | None = None) -> str:
+    """The article's link as customers will follow it; a `javascript:` or other unsafe URL is an error here, before
+    it can reach an answer."""
+    url = str(value).strip()
+    problem = article_url_problem(url)
+    if problem is not None:
+        raise DataFormatError(path, f"url {url[:80]!r} {problem}", line=line, record=record)
+    return url

@@ -14,6 +14,7 @@ from deflect.core.text import normalize_text
 from deflect.ingest.article_fields import (
     ArticleCollection,
     SkippedArticle,
+    article_url,
     normalize_locale,
     optional_text,
     parse_intents,
@@ -58,7 +59,7 @@ def read_article_table(path: Path) -> ArticleCollection:
                 title=normalize_text(row["title"]),
                 body=body,
                 locale=normalize_locale(row["locale"]),
-                url=row["url"].strip(),
+                url=article_url(path, row["url"], line=line),
                 group_id=(row.get("group") or "").strip() or row["id"].strip(),
                 intents=parse_intents(path, row.get("intents"), line=line),
                 section=optional_text(row.get("section")),

@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup, Tag
 
 from deflect.core.records import Article
 from deflect.core.text import detect_locale, normalize_text
-from deflect.ingest.article_fields import SkippedArticle, normalize_locale, optional_text, parse_intents
+from deflect.ingest.article_fields import SkippedArticle, article_url, normalize_locale, optional_text, parse_intents
 from deflect.ingest.files import read_text
 
 _BLOCKS = ["p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "td", "th", "dt", "dd"]
@@ -88,7 +88,7 @@ def read_html_page(path: Path) -> Article | SkippedArticle:
         title=title,
         body=body,
         locale=normalize_locale(declared_locale) if declared_locale else detect_locale(f"{title} {body}"),
-        url=url,
+        url=article_url(path, url),
         group_id=_meta(soup, "deflect:group") or article_id,
         intents=parse_intents(path, _meta(soup, "deflect:intents")),
         section=_meta(soup, "article:section"),

@@ -10,7 +10,7 @@ import yaml
 from deflect.core.errors import DataFormatError
 from deflect.core.records import Article
 from deflect.core.text import normalize_text
-from deflect.ingest.article_fields import SkippedArticle, normalize_locale, optional_text, parse_intents
+from deflect.ingest.article_fields import SkippedArticle, article_url, normalize_locale, optional_text, parse_intents
 from deflect.ingest.files import read_text
 
 _REQUIRED_FRONT_MATTER = ("id", "title", "locale", "url")
@@ -47,7 +47,7 @@ def read_markdown_article(path: Path) -> Article | SkippedArticle:
         title=normalize_text(str(meta["title"])),
         body=body,
         locale=normalize_locale(meta["locale"]),
-        url=str(meta["url"]).strip(),
+        url=article_url(path, meta["url"], line=2),
         group_id=str(meta.get("group") or meta["id"]).strip(),
         intents=parse_intents(path, meta.get("intents"), line=2),
         section=optional_text(meta.get("section")),

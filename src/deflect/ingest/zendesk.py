@@ -11,6 +11,7 @@ from deflect.core.text import normalize_text
 from deflect.ingest.article_fields import (
     ArticleCollection,
     SkippedArticle,
+    article_url,
     normalize_locale,
     optional_text,
     parse_intents,
@@ -52,7 +53,7 @@ def read_zendesk_export(path: Path) -> ArticleCollection:
                 title=normalize_text(str(item["title"])),
                 body=body,
                 locale=locale,
-                url=str(item["html_url"]),
+                url=article_url(path, item["html_url"], record=record),
                 group_id=str(item.get("source_id") or item["id"]),
                 intents=parse_intents(path, item.get("label_names"), record=record),
                 section=optional_text(item.get("section_id")),

@@ -4,6 +4,9 @@ schema is made by the Alembic migrations in `store/migrations/` (`migrate`), nev
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -50,6 +53,9 @@ class Deleted:
     labels: int = 0  # review labels (queue items and shadow predictions go with their suggestions)
 
 
+logger = logging.getLogger(__name__)
+
+
 def as_utc(moment: datetime) -> datetime:
     """A stored timestamp in UTC: SQLite hands timestamps back without their zone; they were written in UTC."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
@@ -64,6 +70,7 @@ def database_url(url: str) -> str:
 
 def migrate(url: str) -> None:
     """Bring the database at `url` to the newest schema (Alembic `upgrade head`)."""
+    _private_sqlite_file(url)
     from alembic import command
     from alembic.config import Config
 
@@ -73,13 +80,25 @@ def migrate(url: str) -> None:
     command.upgrade(config, "head")
 
 
+def _private_sqlite_file(url: str) -> None:
+    """A SQLite event database holds customers' messages: make its file readable by the owner only before SQLite
+    creates it with the umask's mode (its WAL and shared-memory files take the database file's mode)."""
+    parsed = make_url(database_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    path = Path(parsed.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDONLY, 0o600))
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        logger.warning("the event database %s is readable by other users; chmod 600 it", path)
+
+
 def _engine(url: str) -> Engine:
     url = database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    _private_sqlite_file(url)
     # hide_parameters: a failed statement's error (and so the log) must not carry customer text or ids
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 

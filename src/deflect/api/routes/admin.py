@@ -140,7 +140,13 @@ def _activation(activator: ModelActivator) -> ActivationResponse:
 def _start(activator: ModelActivator, body: ActivateRequest) -> None:
     model_dir, index_dir = FilePath(body.model), FilePath(body.index)
     for name, folder in (("model", model_dir), ("index", index_dir)):
-        if not (folder / "manifest.json").is_file():
+        try:
+            found = (folder / "manifest.json").is_file()
+        except (OSError, ValueError) as error:  # a name longer than the file system takes, a NUL byte, …
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            shown = str(folder) if len(str(folder)) <= 80 else f"{str(folder)[:80]}…"
+            raise HTTPException(422, f"{name}: '{shown}' is not a usable path on the server ({reason})") from None
+        if not found:
             raise HTTPException(404, f"{name} folder '{folder}' has no manifest.json on the server")
     try:
         activator.start(model_dir, index_dir)
