@@ -85,6 +85,12 @@ def conversation_caller(scope: Scope) -> Callable[[Request], Caller]:
 LOCAL_REVIEWER = ApiKey(id="local", name="local", role=Role.ADMIN, sha256="", prefix="", created_at=0.0)
 
 
+def review_session_token(request: Request) -> review_session.SessionToken | None:
+    """The session the review page's cookie carries, if it is signed and unexpired (signed-out is checked apart)."""
+    cookie = request.cookies.get(review_session.COOKIE)
+    return review_session.verify(request.app.state.session_secret, cookie) if cookie else None
+
+
 def reviewer_key(request: Request) -> ApiKey:
     """A dependency for the review queue: a reviewer or admin key, presented as a bearer key or through the review
     page's session cookie (whose state-changing requests must carry the CSRF header). Widget keys get 403.
@@ -96,8 +102,7 @@ def reviewer_key(request: Request) -> ApiKey:
     if secret is not None:
         key = _authenticated(request, secret)
     else:
-        cookie = request.cookies.get(review_session.COOKIE)
-        token = review_session.verify(request.app.state.session_secret, cookie) if cookie else None
+        token = review_session_token(request)
         if token is not None and request.app.state.signed_out_sessions.is_signed_out(token):
             token = None
         key = request.app.state.keys.by_id(token.key_id) if token else None

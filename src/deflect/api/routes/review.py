@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 
 from deflect.api import review_session
 from deflect.api.auth import ApiKey
-from deflect.api.deps import ensure_can_review, get_service, reviewer_key
+from deflect.api.deps import ensure_can_review, get_service, review_session_token, reviewer_key
 from deflect.api.review_schemas import (
     MAX_ITEM_ID,
     ActionResult,
@@ -90,8 +90,7 @@ def sign_in(body: SignInRequest, request: Request, response: Response) -> Sessio
 @router.delete("/session", status_code=204)
 def sign_out(request: Request, response: Response) -> Response:
     """Ends the session on the server, not only in this browser: the cookie stops working wherever it was copied."""
-    cookie = request.cookies.get(review_session.COOKIE)
-    token = review_session.verify(request.app.state.session_secret, cookie) if cookie else None
+    token = review_session_token(request)
     if token is not None:
         request.app.state.signed_out_sessions.sign_out(token)
     response.delete_cookie(review_session.COOKIE, path="/review")
