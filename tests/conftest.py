@@ -6,12 +6,15 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from live_server import chromium  # noqa: E402
 
 from deflect.core.demo import DEMO_ARTICLES, DEMO_DIR  # noqa: E402
 from deflect.core.settings import Settings  # noqa: E402
@@ -90,3 +93,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     with admin.connect() as connection:
         connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium for a module's browser tests (a Playwright Browser)."""
+    with chromium() as browser:
+        yield browser

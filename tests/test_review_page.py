@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from live_server import chromium, screenshot, serving
+from live_server import screenshot, serving
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Response, expect
 
 from deflect.api.app import create_app
@@ -182,12 +182,6 @@ def site(demo_model: IntentModel, demo_index: ArticleIndex, tmp_path_factory: py
             }
             assert widget.post("/v1/feedback", json=feedback).status_code == 200
         yield Site(url, app, widget_key, reviewer_key)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 def new_context(browser: Browser, locale: str = "en-US") -> BrowserContext:

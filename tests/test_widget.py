@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from live_server import chromium, screenshot, serving
+from live_server import screenshot, serving
 from playwright.sync_api import Browser, Page, Request, expect
 
 from deflect.api.app import create_app
@@ -139,12 +139,6 @@ def store_url(
     settings = widget_settings(folder, demo_widget_key=widget_key)
     with serving(create_app(settings, Suggester(demo_model, demo_index, settings))) as base_url:
         yield base_url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture()

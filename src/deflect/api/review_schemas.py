@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -82,6 +82,11 @@ class TurnOut(BaseModel):
     reason: str
     articles: list[str]
     feedback: list[str]
+    reason_code: str = ""
+    clarification: dict[str, Any] | None = Field(
+        None, description="For a clarify decision: the question asked: {step, question, options: [{kind, label, …}]}"
+    )
+    chosen_from: str | None = Field(None, description="The question (suggestion id) whose option this turn chose")
 
 
 class ItemDetailOut(BaseModel):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from deflect.api.clarify_schemas import IDENTIFIER, ChoiceIn, ClarificationOut
 from deflect.conversation.handoff import HandoffPackage as HandoffPackageResult
 from deflect.core.links import article_url_problem
 from deflect.core.text import normalize_text
@@ -16,7 +17,6 @@ MAX_TEXT_CHARS = 2000
 
 
 MAX_HISTORY_TURNS = 50
-IDENTIFIER = r"^[A-Za-z0-9_.:@-]{1,128}$"
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"  # what a database column (PostgreSQL text above all) can store
 
 
@@ -39,11 +39,26 @@ class SuggestRequest(BaseModel):
                     "conversation_id": "c-3f9a1c2e7b5d4e60",
                     "conversation_token": "token issued with the first suggestion",
                 },
+                {
+                    "conversation_id": "c-3f9a1c2e7b5d4e60",
+                    "conversation_token": "token issued with the first suggestion",
+                    "choice": {"suggestion_id": "s-5d0c2f7a9b1e3c4d", "intent": "refund_status"},
+                },
             ]
         },
     )
 
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description="The customer's message")
+    choice: ChoiceIn | None = Field(
+        None,
+        description="The option the customer picked from a clarifying question (decision clarify) of this "
+        "conversation: it resolves like a confident prediction of that intent",
+    )
+    text: str = Field(
+        "",
+        validate_default=True,
+        max_length=MAX_TEXT_CHARS,
+        description="The customer's message (may be left out when `choice` is sent: the option's label stands in)",
+    )
     conversation_id: str | None = Field(
         None,
         pattern=IDENTIFIER,
@@ -80,10 +95,16 @@ class SuggestRequest(BaseModel):
 
     @field_validator("text")
     @classmethod
-    def text_has_content(cls, value: str) -> str:
-        if not normalize_text(value):
+    def text_has_content(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("choice") is None and not normalize_text(value):
             raise ValueError("text is empty once whitespace and control characters are removed")
         return value
+
+    @model_validator(mode="after")
+    def choice_in_a_conversation(self) -> SuggestRequest:
+        if self.choice is not None and self.conversation_id is None:
+            raise ValueError("a choice answers a question of a conversation: send its conversation_id")
+        return self
 
 
 class TypeaheadRequest(BaseModel):
@@ -157,6 +178,11 @@ class SuggestResponse(BaseModel):
     reason_code: ReasonCode = Field(description="Machine-readable reason for the decision")
     reason: str = Field(description="Human-readable reason for the decision")
     answer: BotAnswer | None = Field(None, description="Present when decision is bot_answer")
+    clarification: ClarificationOut | None = Field(
+        None,
+        description="Present when decision is clarify: the question to show and its options (buttons); send the "
+        "customer's pick back as `choice`, or their typed reply as `text`",
+    )
     frustration: FrustrationScore
     handoff: HandoffRoute | None = Field(None, description="Where the conversation goes, when decision is handoff")
     model_version: str

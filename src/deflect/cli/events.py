@@ -58,7 +58,7 @@ def _export_reviewed(args: argparse.Namespace) -> int:
 
     store = EventStore.open(args.database_url or Settings().database_url)
     try:
-        print(export_reviewed(store, args.out).line())
+        print(export_reviewed(store, args.out, customer_choices=not args.without_customer_choices).line())
     finally:
         store.close()
     return 0
@@ -75,6 +75,12 @@ def add_export_reviewed(commands: Commands) -> None:
     export = commands.add_parser("export-reviewed", help="write reviewed labels as CSV and as a Hugging Face dataset")
     export.add_argument("--out", required=True, help="folder for reviewed.csv and dataset/ (replaced if there)")
     export.add_argument("--database-url", help="event database (default: DATABASE_URL or the settings' SQLite file)")
+    export.add_argument(
+        "--without-customer-choices",
+        action="store_true",
+        help="leave out the labels customers gave by choosing a clarifying question's option (action "
+        "customer_choice); a reviewer's label on the same message is kept",
+    )
     export.set_defaults(run=_export_reviewed)
 
 

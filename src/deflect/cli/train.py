@@ -21,6 +21,7 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         out_of_scope_score=args.out_of_scope_score,
         target_out_of_scope_recall=args.out_of_scope_recall,
+        clarify_accuracy=args.clarify_accuracy,
     )
     try:
         outcome = run_training(
@@ -58,6 +59,16 @@ def _print_reviewed_merge(source: str, merge: ReviewedMerge) -> None:
         print(f"  new intent '{intent}' left out: {count} reviewed example(s), it needs at least 2")
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a share between 0 and 1 (e.g. 0.95)")
+    return value
+
+
 def add_train(commands: Commands) -> None:
     train = commands.add_parser("train", help="train an intent model artifact")
     train.add_argument("--data", required=True, help="CSV/JSONL file, saved HF dataset, BANKING77 or CLINC150 folder")
@@ -90,6 +101,13 @@ def add_train(commands: Commands) -> None:
         type=float,
         help="threshold rejecting at least this share of out-of-scope validation queries (default: maximise "
         "validation accuracy with out-of-scope as a class)",
+    )
+    train.add_argument(
+        "--clarify-accuracy",
+        type=_share,
+        default=0.95,
+        help="clarifying-question band: of the validation messages answered or clarified, and of the questions, "
+        "the share that must be handled right (answered right, or the right intent among the options)",
     )
     train.add_argument("--force", action="store_true", help="retrain even if the artifact is up to date")
     train.add_argument(

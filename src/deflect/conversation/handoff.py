@@ -58,6 +58,10 @@ def transcript_of(conversation: Conversation) -> list[TranscriptTurn]:
             transcript.append(TranscriptTurn(role=TurnRole.CUSTOMER, text=event.text, at=event.at))
             if event.answer:
                 transcript.append(TranscriptTurn(role=TurnRole.BOT, text=event.answer, at=event.at))
+            elif event.clarification:
+                labels = " / ".join(option["label"] for option in event.offered)
+                question = f"{event.clarification['question']} ({labels})"
+                transcript.append(TranscriptTurn(role=TurnRole.BOT, text=question, at=event.at))
             elif event.articles and event.decision != Decision.HANDOFF:
                 titles = "; ".join(article["title"] for article in event.articles)
                 transcript.append(TranscriptTurn(role=TurnRole.BOT, text=f"Suggested articles: {titles}", at=event.at))

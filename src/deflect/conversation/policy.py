@@ -1,10 +1,12 @@
 """Decide what the widget does with a message: answer, suggest articles, or hand off to a person.
 
 The rules, in order: an explicit request for a person, repeated unhelpful feedback in the conversation, frustration,
-an out-of-scope message, an intent always handled by people, no matching article; then a bot answer when the
-calibrated confidence clears the answer threshold (the artifact's, or a per-intent override) and the intent may be
-answered automatically and has an answer template; otherwise article suggestions. Every outcome has a reason code
-and a readable reason."""
+an out-of-scope message, an intent always handled by people, no matching article; then a clarifying question when
+the top intents are too close or the confidence sits in the artifact's clarify band (a handoff once the
+conversation has had as many unclear turns as allowed); then a bot answer when the calibrated confidence clears the
+answer threshold (the artifact's, or a per-intent override) and the intent may be answered automatically and has an
+answer template; otherwise article suggestions. An intent the customer chose from a clarifying question's options
+counts as confident. Every outcome has a reason code and a readable reason."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 
 from deflect.core.settings import Settings
 from deflect.core.vocabulary import Decision, ReasonCode
-from deflect.intent.model import IntentModel, IntentPrediction
+from deflect.intent.model import ClarifyBand, IntentModel, IntentPrediction
 from deflect.retrieval.index import ArticleHit
 
 
@@ -32,6 +34,7 @@ class ConversationSignals:
     frustration_cues: tuple[str, ...] = ()
     frustration_score: float = 0.0
     unhelpful_feedback: int = 0
+    unclear_turns: int = 0  # clarifying questions asked in a row just before this message
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,18 @@ class DecisionPolicy:
     # The detector calls a message frustrated from 0.35 (that raises a handoff's priority); handing off takes more
     # than one impatient '??' or capitalised word alone: a strong cue, or two.
     frustration_handoff_score: float | None = 0.6  # None turns the rule off
+    clarify: ClarifyBand | None = None  # None: never ask
+    clarify_turns: int = 2  # unclear turns (questions asked) before a handoff
+
+    def would_clarify(self, prediction: IntentPrediction) -> ReasonCode | None:
+        """Why the bot should ask rather than answer or only suggest, or None."""
+        band = self.clarify
+        if band is None or self.clarify_turns <= 0 or len(prediction.top_intents) < 2:
+            return None
+        if prediction.confidence >= self.threshold_for(prediction.intent):
+            runner_up = prediction.top_intents[1][1]
+            return ReasonCode.AMBIGUOUS if prediction.confidence - runner_up < band.margin else None
+        return ReasonCode.LOW_CONFIDENCE if prediction.confidence >= band.floor else None
 
     def threshold_for(self, intent: str) -> float:
         return self.intent_answer_thresholds.get(intent, self.answer_threshold)
@@ -57,6 +72,7 @@ class DecisionPolicy:
         signals: ConversationSignals | None = None,
         *,
         has_answer: bool = True,
+        chosen: bool = False,
     ) -> PolicyOutcome:
         signals = signals or ConversationSignals()
         confidence = f"{prediction.confidence:.2f}"
@@ -95,7 +111,10 @@ class DecisionPolicy:
                 Decision.HANDOFF, ReasonCode.NO_ARTICLE, f"No help-center article matches '{intent_name}'."
             )
         threshold = self.threshold_for(prediction.intent)
-        if prediction.confidence < threshold:
+        unclear = None if chosen else self.would_clarify(prediction)
+        if unclear is not None:
+            return self._clarify(unclear, intent_name, confidence, prediction, signals)
+        if not chosen and prediction.confidence < threshold:
             return PolicyOutcome(
                 Decision.SUGGEST_ARTICLES,
                 ReasonCode.LOW_CONFIDENCE,
@@ -114,10 +133,54 @@ class DecisionPolicy:
                 ReasonCode.NO_ANSWER_TEMPLATE,
                 f"Confident about '{intent_name}' ({confidence}), but it has no answer template; suggesting articles.",
             )
+        if chosen:
+            return PolicyOutcome(
+                Decision.BOT_ANSWER, ReasonCode.CHOSEN, f"The customer chose '{intent_name}' from the options."
+            )
         return PolicyOutcome(
             Decision.BOT_ANSWER,
             ReasonCode.CONFIDENT,
             f"Confident the customer asks about '{intent_name}' ({confidence} ≥ {threshold:.2f}).",
+        )
+
+    def _clarify(
+        self,
+        reason_code: ReasonCode,
+        intent_name: str,
+        confidence: str,
+        prediction: IntentPrediction,
+        signals: ConversationSignals,
+    ) -> PolicyOutcome:
+        if signals.unclear_turns >= self.clarify_turns:
+            return PolicyOutcome(
+                Decision.HANDOFF,
+                ReasonCode.CLARIFY_FAILED,
+                f"Still unclear after {signals.unclear_turns} clarifying question(s) (best: '{intent_name}' at "
+                f"{confidence}).",
+            )
+        if reason_code is ReasonCode.AMBIGUOUS:
+            runner_up = prediction.top_intents[1]
+            reason = (
+                f"'{intent_name}' ({confidence}) and '{runner_up[0]}' ({runner_up[1]:.2f}) are too close to tell "
+                "apart; asking the customer."
+            )
+        else:
+            reason = f"Probably '{intent_name}', but not sure ({confidence}); asking the customer."
+        return PolicyOutcome(Decision.CLARIFY, reason_code, reason)
+
+    def rephrase_after_something_else(self, signals: ConversationSignals) -> PolicyOutcome:
+        """The customer said none of the options fits: ask them to say it in other words, or hand off once the
+        conversation has had as many unclear turns as allowed."""
+        if signals.unclear_turns >= self.clarify_turns:
+            return PolicyOutcome(
+                Decision.HANDOFF,
+                ReasonCode.CLARIFY_FAILED,
+                f"None of the options fitted after {signals.unclear_turns} clarifying question(s).",
+            )
+        return PolicyOutcome(
+            Decision.CLARIFY,
+            ReasonCode.NOT_AMONG_OPTIONS,
+            "None of the options fitted; asking the customer to rephrase.",
         )
 
 
@@ -132,4 +195,19 @@ def policy_for(settings: Settings, model: IntentModel) -> DecisionPolicy:
         intent_answer_thresholds=dict(settings.intent_answer_thresholds),
         handoff_after_unhelpful=settings.handoff_after_unhelpful,
         frustration_handoff_score=settings.frustration_handoff_score,
+        clarify=_clarify_band(settings, model) if settings.clarify else None,
+        clarify_turns=settings.clarify_turns,
+    )
+
+
+def _clarify_band(settings: Settings, model: IntentModel) -> ClarifyBand | None:
+    """The model's band with the settings' margin and floor where they are set."""
+    band = model.clarify_band
+    if band is None and settings.clarify_margin is None and settings.clarify_floor is None:
+        return None
+    return ClarifyBand(
+        margin=settings.clarify_margin if settings.clarify_margin is not None else band.margin if band else 0.0,
+        floor=settings.clarify_floor if settings.clarify_floor is not None else band.floor if band else 1.01,
+        option_coverage=band.option_coverage if band else 0.9,
+        most_options=band.most_options if band else 3,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deflect.conversation.clarify import Choice, Clarification
 from deflect.conversation.routing import Route
 from deflect.conversation.signals import FrustrationSignal
 from deflect.core.vocabulary import Decision, FeedbackKind, ReasonCode, TurnRole
@@ -18,7 +19,8 @@ class Turn:
 
 @dataclass(frozen=True)
 class CustomerMessage:
-    """One message as a channel delivers it; `history` holds earlier turns this service did not see."""
+    """One message as a channel delivers it; `history` holds earlier turns this service did not see. A message may be
+    the option a customer chose from a clarifying question (`choice`), with or without text."""
 
     text: str
     locale: str | None = None
@@ -28,6 +30,7 @@ class CustomerMessage:
     channel: str | None = None
     page_url: str | None = None
     history: tuple[Turn, ...] = ()
+    choice: Choice | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class Suggestion:
     handoff: Route | None
     model_version: str
     index_version: str
+    clarification: Clarification | None = None  # the question and its options, when decision is clarify
 
 
 @dataclass(frozen=True)

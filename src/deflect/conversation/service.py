@@ -11,10 +11,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from deflect.conversation.access import Caller, ConversationTokens, check_access, check_history
 from deflect.conversation.answers import AnswerTemplate, AnswerTemplates
+from deflect.conversation.clarify import answered_question, ask, unclear_turns
 from deflect.conversation.handoff import HandoffPackage, build_handoff_package
 from deflect.conversation.metrics import ServiceMetrics
 from deflect.conversation.pii import redact
-from deflect.conversation.policy import ConversationSignals, DecisionPolicy, policy_for
+from deflect.conversation.policy import ConversationSignals, DecisionPolicy, PolicyOutcome, policy_for
+from deflect.conversation.recording import Reading, suggestion_event, suggestion_record
 from deflect.conversation.results import (
     ArticleCard,
     BotAnswer,
@@ -34,13 +36,13 @@ from deflect.conversation.state import (
     FeedbackEvent,
     HistoryEvent,
     OpenedEvent,
-    SuggestionEvent,
 )
 from deflect.conversation.suggester import Analysis, Suggester
 from deflect.core.settings import Settings
-from deflect.core.vocabulary import Decision
+from deflect.core.text import normalize_text
+from deflect.core.vocabulary import ClarifyStep, Decision, OptionKind, ReasonCode
 from deflect.retrieval.index import ArticleHit
-from deflect.store.events import Deleted, EventStore, SuggestionRecord
+from deflect.store.events import Deleted, EventStore
 from deflect.store.queue_items import new_queue_item
 from deflect.store.review import ReviewStore
 
@@ -140,27 +142,18 @@ class SuggestService:
         return Active(suggester, policy_for(self.settings, suggester.model))
 
     def suggest(self, request: CustomerMessage, caller: Caller) -> Suggestion:
-        """Raises ConversationForbidden when `caller` may not continue the conversation or send that history."""
+        """Raises ConversationForbidden when `caller` may not continue the conversation or send that history, and
+        UnknownChoice when `request.choice` answers no open question of the conversation."""
         suggester, policy = self._active.suggester, self._active.policy  # one pair for the whole request
         check_history(caller, request.history)
         conversation_id = request.conversation_id or new_identifier("c")
         conversation = self.store.get(conversation_id) if request.conversation_id else None
         if request.conversation_id is not None:
             check_access(caller, conversation_id, conversation, request.conversation_token, self.tokens)
-        analysis = suggester.analyse(request.text, request.locale)
-        frustration = self.frustration.detect(analysis.text, analysis.locale)
-        person = asks_for_person(analysis.text)
-        unhelpful = conversation.unhelpful_feedback if conversation else 0
-        signals = ConversationSignals(
-            person_request=person.phrase if person else None,
-            frustration_cues=frustration.cues,
-            frustration_score=frustration.score,
-            unhelpful_feedback=unhelpful,
-        )
+        reading = self._read(request, conversation, suggester, policy)
+        analysis, outcome, frustration = reading.analysis, reading.outcome, reading.frustration
         prediction = analysis.prediction
         template = self.answers.get(prediction.intent)
-        has_answer = self.has_answer(prediction.intent, analysis.locale)
-        outcome = policy.decide(prediction, analysis.intent_name, analysis.hits, signals, has_answer=has_answer)
         answer = None
         if template is not None and outcome.decision is Decision.BOT_ANSWER:
             answer = self._answer(analysis, suggester, template)
@@ -170,37 +163,31 @@ class SuggestService:
                 None if prediction.out_of_scope else prediction.intent,
                 analysis.locale,
                 frustrated=frustration.frustrated,
-                failed_attempts=unhelpful,
+                failed_attempts=reading.signals.unhelpful_feedback,
                 out_of_scope=prediction.out_of_scope,
             )
             self.metrics.handoffs.labels(route.team, route.priority.value).inc()
         self.metrics.decisions.labels(outcome.decision.value, outcome.reason_code.value).inc()
         suggestion_id = new_identifier("s")
-        redacted = redact(analysis.text)
+        redacted = redact(reading.said)
         if self.events is not None:  # stored before the answer leaves: an acknowledged suggestion is on disk
-            record = SuggestionRecord(
-                id=suggestion_id,
-                conversation_id=conversation_id,
-                customer_id=request.customer_id,
-                text=redacted,
-                locale=analysis.locale,
-                intent=prediction.intent,
-                confidence=prediction.confidence,
-                out_of_scope=prediction.out_of_scope,
-                alternatives=list(prediction.top_intents),
-                articles=[hit.article.id for hit in analysis.hits],
-                decision=outcome.decision.value,
-                reason_code=outcome.reason_code.value,
-                reason=outcome.reason,
-                frustration_score=frustration.score,
-                model_version=suggester.model.version,
-                index_version=suggester.index.version,
-                channel=request.channel,
+            record = suggestion_record(
+                suggestion_id,
+                conversation_id,
+                request,
+                reading,
+                redacted,
+                suggester.model.version,
+                suggester.index.version,
             )
             queue_item = new_queue_item(record)
-            self.events.record_suggestion(record, [queue_item] if queue_item else [])
-            if (shadow := self.shadow) is not None:
-                shadow.submit(ShadowJob(suggestion_id, analysis.text, analysis.locale, signals))
+            rows = [queue_item] if queue_item else []
+            if outcome.reason_code is ReasonCode.CHOSEN and self.review is not None:
+                self.review.record_choice(record, rows, caller.key_id)
+            else:
+                self.events.record_suggestion(record, rows)
+            if (shadow := self.shadow) is not None and reading.chosen_from is None:
+                shadow.submit(ShadowJob(suggestion_id, analysis.text, analysis.locale, reading.signals))
         if conversation is None:  # only once the suggestion is stored: a refused request leaves nothing behind
             self.store.append(conversation_id, OpenedEvent(owner=caller.key_id))
             if request.history:
@@ -209,28 +196,9 @@ class SuggestService:
         first_handoff = outcome.decision is Decision.HANDOFF and not (
             conversation and any(s.decision == Decision.HANDOFF.value for s in conversation.suggestions)
         )
+        page_url = stored_page_url(request.page_url)
         self.store.append(
-            conversation_id,
-            SuggestionEvent(
-                suggestion_id=suggestion_id,
-                text=redacted,
-                locale=analysis.locale,
-                intent=prediction.intent,
-                intent_name=analysis.intent_name,
-                confidence=prediction.confidence,
-                out_of_scope=prediction.out_of_scope,
-                alternatives=list(prediction.top_intents),
-                articles=[{"id": h.article.id, "title": h.article.title, "url": h.article.url} for h in analysis.hits],
-                decision=outcome.decision.value,
-                reason_code=outcome.reason_code.value,
-                reason=outcome.reason,
-                frustration_score=frustration.score,
-                frustration_cues=list(frustration.cues),
-                answer=answer.text if answer else None,
-                answer_article=answer.article_id if answer else None,
-                channel=request.channel,
-                page_url=stored_page_url(request.page_url),
-            ),
+            conversation_id, suggestion_event(suggestion_id, request, reading, redacted, answer, page_url)
         )
         if first_handoff and self.on_first_handoff is not None:
             live = self.store.get(conversation_id)
@@ -245,7 +213,7 @@ class SuggestService:
             intent=_intent_score(suggester, prediction.intent, prediction.confidence, analysis.locale),
             alternatives=[_intent_score(suggester, i, score, analysis.locale) for i, score in prediction.top_intents],
             out_of_scope=prediction.out_of_scope,
-            articles=[_article_card(hit) for hit in analysis.hits],
+            articles=[_article_card(hit) for hit in reading.shown],
             decision=outcome.decision,
             reason_code=outcome.reason_code,
             reason=outcome.reason,
@@ -254,7 +222,63 @@ class SuggestService:
             handoff=route,
             model_version=suggester.model.version,
             index_version=suggester.index.version,
+            clarification=reading.clarification,
         )
+
+    def _read(
+        self, request: CustomerMessage, conversation: Conversation | None, suggester: Suggester, policy: DecisionPolicy
+    ) -> Reading:
+        """The message analysed and decided: a chosen option resolves the question it answers (the question's text
+        read as the intent chosen; "something else" asks to rephrase; "a person" hands off)."""
+        question = answered_question(conversation, request.choice) if request.choice else None
+        choice = request.choice
+        said = normalize_text(request.text)
+        if question is not None and choice is not None:
+            said = said or question.option_label(choice.kind, choice.intent)
+            if choice.kind is OptionKind.INTENT and choice.intent is not None:
+                analysis = suggester.analyse_as(question.text, choice.intent, question.locale)
+            else:
+                analysis = suggester.analyse(question.text, question.locale)
+        else:
+            analysis = suggester.analyse(request.text, request.locale)
+            said = analysis.text
+        frustration = self.frustration.detect(said, analysis.locale)
+        person = asks_for_person(said)
+        signals = ConversationSignals(
+            person_request=person.phrase if person else None,
+            frustration_cues=frustration.cues,
+            frustration_score=frustration.score,
+            unhelpful_feedback=conversation.unhelpful_feedback if conversation else 0,
+            unclear_turns=unclear_turns(conversation),
+        )
+        prediction = analysis.prediction
+        has_answer = self.has_answer(prediction.intent, analysis.locale)
+        if choice is not None and choice.kind is OptionKind.PERSON:
+            outcome = PolicyOutcome(
+                Decision.HANDOFF, ReasonCode.PERSON_REQUESTED, "The customer chose to talk to a person."
+            )
+        elif choice is not None and choice.kind is OptionKind.SOMETHING_ELSE:
+            outcome = policy.rephrase_after_something_else(signals)
+        else:
+            chosen = choice is not None
+            outcome = policy.decide(
+                prediction, analysis.intent_name, analysis.hits, signals, has_answer=has_answer, chosen=chosen
+            )
+        clarification = None
+        if outcome.decision is Decision.CLARIFY:
+            rephrase = signals.unclear_turns >= 1 or outcome.reason_code is ReasonCode.NOT_AMONG_OPTIONS
+            step = ClarifyStep.REPHRASE if rephrase else ClarifyStep.CHOOSE
+            clarification = ask(
+                step,
+                prediction,
+                analysis.hits,
+                policy.clarify,
+                suggester.model.option_label,
+                analysis.locale,
+                self.settings.fallback_locale,
+            )
+        chosen_from = question.suggestion_id if question is not None else None
+        return Reading(said, analysis, frustration, signals, outcome, clarification, chosen_from)
 
     def _answer(self, analysis: Analysis, suggester: Suggester, template: AnswerTemplate) -> BotAnswer | None:
         """The intent's template in the customer's language, linking the best hit of the template's article group,

@@ -36,8 +36,23 @@ class SuggestionEvent:
     answer_article: str | None = None  # the article the answer links
     channel: str | None = None
     page_url: str | None = None  # without its query string
+    # a clarifying question: {"step", "question", "options": [{"kind", "label", "intent", "article_id"}]}
+    clarification: dict[str, Any] | None = None
+    chosen_from: str | None = None  # the question's suggestion id, when the customer chose an option of it
     at: float = field(default_factory=time.time)
     kind: Literal["suggestion"] = "suggestion"
+
+    @property
+    def offered(self) -> list[dict[str, Any]]:
+        """The options a clarifying question offered (none for other suggestions)."""
+        return list(self.clarification["options"]) if self.clarification else []
+
+    def option_label(self, kind: str, intent: str | None = None) -> str:
+        """How the question offered that option ('' if it did not)."""
+        for option in self.offered:
+            if option["kind"] == kind and (option["intent"] == intent or option["intent"] is None):
+                return str(option["label"])
+        return ""
 
     @property
     def shown_articles(self) -> set[str]:

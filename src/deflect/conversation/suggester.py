@@ -84,17 +84,32 @@ class Suggester:
         detected = locale is None
         locale = locale or detect_locale(text, self.settings.fallback_locale)
         vector, prediction = self._batcher.submit(text)
+        hits = self._search(text, vector, locale, None if prediction.out_of_scope else dict(prediction.top_intents))
+        return Analysis(text, locale, detected, prediction, self.model.display_name(prediction.intent, locale), hits)
+
+    def analyse_as(self, text: str, intent: str, locale: str) -> Analysis:
+        """`text` read as the customer said they meant it (an option they chose): `intent` for certain, and the
+        articles for the text with that intent's articles first."""
+        text = normalize_text(text)
+        vector, _ = self._batcher.submit(text)
+        prediction = IntentPrediction(intent, 1.0, False, [(intent, 1.0)], in_scope_score=1.0)
+        hits = self._search(text, vector, locale, {intent: 1.0})
+        hits.sort(key=lambda hit: intent not in hit.article.intents)  # stable: the chosen intent's articles first
+        return Analysis(text, locale, False, prediction, self.model.display_name(intent, locale), hits)
+
+    def _search(
+        self, text: str, vector: np.ndarray, locale: str, intent_scores: dict[str, float] | None
+    ) -> list[ArticleHit]:
         with self._index_lock:
-            hits = self.index.search(
+            return self.index.search(
                 text,
                 vector,
                 self.settings.suggestions,
                 locale=locale,
                 fallback_locale=self.settings.fallback_locale,
-                intent_scores=None if prediction.out_of_scope else dict(prediction.top_intents),
+                intent_scores=intent_scores,
                 options=self.search_options,
             )
-        return Analysis(text, locale, detected, prediction, self.model.display_name(prediction.intent, locale), hits)
 
     def _classify_batch(self, texts: list[str]) -> list[tuple[np.ndarray, IntentPrediction]]:
         """Encode and classify concurrent requests' texts together (one encoder call, one head and distance

@@ -34,6 +34,11 @@ class Article:
 class IntentLabel:
     id: str
     names: dict[str, str] = field(default_factory=dict)
+    # how a clarifying question offers the intent to a customer ("이미 보낸 반품의 환불 진행 상황"), per locale
+    options: dict[str, str] = field(default_factory=dict)
 
     def display_name(self, locale: str) -> str:
         return self.names.get(locale) or self.names.get("en") or self.id.replace("_", " ").capitalize()
+
+    def option_label(self, locale: str) -> str:
+        return self.options.get(locale) or self.names.get(locale) or self.display_name(locale)

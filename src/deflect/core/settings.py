@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     frustration_handoff_score: float | None = Field(
         0.6, ge=0.0, le=1.0, description="Hand off at this frustration score or above (null: never for frustration)"
     )
+    clarify: bool = Field(True, description="Ask the customer when the top intents are too close or unsure")
+    clarify_margin: float | None = Field(
+        None, ge=0.0, le=1.0, description="Ask when the best intent leads the runner-up by less; default: the model's"
+    )
+    clarify_floor: float | None = Field(
+        None, ge=0.0, le=1.01, description="Ask rather than suggest from this confidence up; default: the model's"
+    )
+    clarify_turns: int = Field(
+        2, ge=0, le=5, description="Clarifying questions in a row (choose, then rephrase) before handing off"
+    )
     handoff_webhook_url: str | None = Field(None, description="POST each conversation's handoff package here")
     handoff_webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook deliveries")
     webhook_max_attempts: int = Field(5, ge=1, le=20, description="Delivery attempts before giving up")

@@ -10,6 +10,7 @@ from enum import StrEnum
 class Decision(StrEnum):
     BOT_ANSWER = "bot_answer"
     SUGGEST_ARTICLES = "suggest_articles"
+    CLARIFY = "clarify"  # ask the customer which of a few intents they mean, or to rephrase
     HANDOFF = "handoff"
 
 
@@ -24,6 +25,21 @@ class ReasonCode(StrEnum):
     NEVER_AUTO_ANSWER = "never_auto_answer"
     NO_ANSWER_TEMPLATE = "no_answer_template"
     LOW_CONFIDENCE = "low_confidence"
+    AMBIGUOUS = "ambiguous"  # confident enough, but the runner-up is too close
+    NOT_AMONG_OPTIONS = "not_among_options"  # the customer chose "something else"
+    CHOSEN = "chosen"  # the customer chose the intent from a clarifying question's options
+    CLARIFY_FAILED = "clarify_failed"  # still unclear after the clarifying questions allowed
+
+
+class ClarifyStep(StrEnum):
+    CHOOSE = "choose"  # pick one of the options
+    REPHRASE = "rephrase"  # say it in other words
+
+
+class OptionKind(StrEnum):
+    INTENT = "intent"
+    SOMETHING_ELSE = "something_else"
+    PERSON = "person"
 
 
 class FeedbackKind(StrEnum):
@@ -36,9 +52,13 @@ class FeedbackKind(StrEnum):
 # feedback that says a suggestion did not help: it counts towards a handoff and puts the suggestion up for review
 UNHELPFUL = frozenset({FeedbackKind.NOT_HELPFUL, FeedbackKind.ESCALATED})
 # reason codes that mean the model was not sure enough: such suggestions go to the review queue
-LOW_CONFIDENCE_REASON_CODES = frozenset({ReasonCode.LOW_CONFIDENCE, ReasonCode.NO_ARTICLE})
+LOW_CONFIDENCE_REASON_CODES = frozenset(
+    {ReasonCode.LOW_CONFIDENCE, ReasonCode.AMBIGUOUS, ReasonCode.NOT_AMONG_OPTIONS, ReasonCode.NO_ARTICLE}
+)
 # customers who had to fight the bot first; their conversations teach the most
-URGENT_HANDOFF_REASON_CODES = frozenset({ReasonCode.FRUSTRATED, ReasonCode.REPEATED_UNHELPFUL})
+URGENT_HANDOFF_REASON_CODES = frozenset(
+    {ReasonCode.FRUSTRATED, ReasonCode.REPEATED_UNHELPFUL, ReasonCode.CLARIFY_FAILED}
+)
 
 
 class QueueReason(StrEnum):
@@ -54,6 +74,7 @@ class LabelAction(StrEnum):
     OUT_OF_SCOPE = "out_of_scope"
     NEW_INTENT = "new_intent"
     ATTACH_ARTICLE = "attach_article"
+    CUSTOMER_CHOICE = "customer_choice"  # the customer picked the intent from a clarifying question
 
 
 class Priority(StrEnum):

@@ -39,6 +39,45 @@ class IntentPrediction:
     in_scope_score: float  # the out-of-scope detector's score; below the model's threshold means out of scope
 
 
+@dataclass(frozen=True)
+class ClarifyBand:
+    """When to ask instead of answering, as chosen on validation data (the artifact's `clarify` section): answerable
+    predictions that lead the runner-up by less than `margin`, and unanswerable ones of at least `floor`."""
+
+    margin: float
+    floor: float
+    option_coverage: float  # the options offered hold this much of the probability…
+    most_options: int  # …with at most this many of them
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any]) -> ClarifyBand | None:
+        section = manifest.get("clarify")
+        if not section:  # trained before clarifying questions: never ask
+            return None
+        return cls(
+            float(section["margin"]),
+            float(section["floor"]),
+            float(section["option_coverage"]),
+            int(section["most_options"]),
+        )
+
+    def options(self, top_intents: list[tuple[str, float]]) -> list[str]:
+        return clarify_options(top_intents, self.option_coverage, self.most_options)
+
+
+def clarify_options(top_intents: list[tuple[str, float]], coverage: float, most: int) -> list[str]:
+    """The intents a clarifying question offers: the best ones, in order, until they hold `coverage` of the
+    probability or there are `most` of them; at least two."""
+    options: list[str] = []
+    held = 0.0
+    for intent, probability in top_intents[:most]:
+        if len(options) >= 2 and held >= coverage:
+            break
+        options.append(intent)
+        held += probability
+    return options
+
+
 @dataclass
 class LinearHead:
     """Multinomial logistic regression weights over all classes (in-scope intents and, if trained, out_of_scope)."""
@@ -78,6 +117,7 @@ class IntentModel:
         self.answer_threshold = answer_threshold
         self.labels = labels
         self.manifest = manifest
+        self.clarify_band = ClarifyBand.from_manifest(manifest)
         self._in_scope = np.array([i for i, name in enumerate(head.classes) if name != OUT_OF_SCOPE])
         self.intents = [head.classes[i] for i in self._in_scope]
 
@@ -120,6 +160,10 @@ class IntentModel:
     def display_name(self, intent: str, locale: str) -> str:
         return (self.labels.get(intent) or IntentLabel(intent)).display_name(locale)
 
+    def option_label(self, intent: str, locale: str) -> str:
+        """How a clarifying question offers `intent` to a customer."""
+        return (self.labels.get(intent) or IntentLabel(intent)).option_label(locale)
+
     def save_pretrained(self, folder: str | Path) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -129,7 +173,11 @@ class IntentModel:
         self.out_of_scope_scorer.save(folder)
         write_json(
             folder / LABELS_FILE,
-            {"classes": self.head.classes, "names": {k: v.names for k, v in self.labels.items()}},
+            {
+                "classes": self.head.classes,
+                "names": {k: v.names for k, v in self.labels.items()},
+                "options": {k: v.options for k, v in self.labels.items() if v.options},
+            },
         )
         write_json(folder / MANIFEST, self.manifest)
 
@@ -161,7 +209,8 @@ class IntentModel:
         char_ngrams = CharNgrams.load(folder) if (folder / CHAR_NGRAMS_FILE).is_file() else None
         if feature_settings.char_ngrams and char_ngrams is None:
             raise ArtifactError(f"{folder}: incomplete artifact (no {CHAR_NGRAMS_FILE})")
-        labels = {k: IntentLabel(k, v) for k, v in label_document.get("names", {}).items()}
+        options = label_document.get("options", {})
+        labels = {k: IntentLabel(k, v, options.get(k, {})) for k, v in label_document.get("names", {}).items()}
         return cls(
             encoder=encoder,
             head=head,

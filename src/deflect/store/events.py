@@ -42,6 +42,8 @@ class SuggestionRecord:
     model_version: str
     index_version: str
     channel: str | None = None
+    clarification: dict[str, Any] | None = None  # the question and options, for a clarify decision
+    chosen_from: str | None = None  # the clarifying question's suggestion id, for an option the customer chose
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -54,6 +56,15 @@ class Deleted:
 
 
 logger = logging.getLogger(__name__)
+
+
+def add_suggestion(session: Session, record: SuggestionRecord, with_rows: Sequence[Base] = ()) -> None:
+    columns = asdict(record)
+    columns["alternatives"] = [[intent, score] for intent, score in record.alternatives]
+    session.add(StoredSuggestion(**columns))
+    if with_rows:
+        session.flush()
+        session.add_all(with_rows)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -142,12 +153,7 @@ class EventStore:
     def record_suggestion(self, record: SuggestionRecord, with_rows: Sequence[Base] = ()) -> None:
         """Store a suggestion, and rows that refer to it (its review queue item) in the same transaction."""
         with self.session() as session:
-            columns = asdict(record)
-            columns["alternatives"] = [[intent, score] for intent, score in record.alternatives]
-            session.add(StoredSuggestion(**columns))
-            if with_rows:
-                session.flush()
-                session.add_all(with_rows)
+            add_suggestion(session, record, with_rows)
 
     def record_feedback(self, suggestion_id: str, feedback: str, article_id: str | None = None) -> None:
         with self.session() as session:

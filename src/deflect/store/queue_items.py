@@ -112,6 +112,9 @@ class ConversationTurn:
     reason: str
     articles: list[str]
     feedback: list[str]
+    reason_code: str = ""
+    clarification: dict[str, Any] | None = None  # the question this turn asked, with its options
+    chosen_from: str | None = None  # the question whose option this turn chose
 
 
 @dataclass(frozen=True)

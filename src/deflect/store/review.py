@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from deflect.core.records import OUT_OF_SCOPE
 from deflect.core.vocabulary import LOW_CONFIDENCE_REASON_CODES, UNHELPFUL, LabelAction, QueueReason
-from deflect.store.events import EventStore, as_utc
+from deflect.store.events import EventStore, SuggestionRecord, add_suggestion, as_utc
 from deflect.store.queue_items import (
     ConversationTurn,
     ItemDetail,
@@ -28,9 +28,18 @@ from deflect.store.queue_items import (
     label_view,
     priority,
 )
-from deflect.store.tables import AuditEntry, ReviewItem, ReviewLabel, StoredFeedback, StoredSuggestion, newest_labels
+from deflect.store.tables import (
+    AuditEntry,
+    Base,
+    ReviewItem,
+    ReviewLabel,
+    StoredFeedback,
+    StoredSuggestion,
+    newest_labels,
+)
 
 CLAIM_EXPIRES = timedelta(minutes=30)  # a claim nobody acted on for this long is free to take
+CUSTOMER = "customer"  # the reviewer name of the labels customers give by choosing an option
 
 
 class ReviewError(ValueError):
@@ -81,6 +90,31 @@ class ReviewStore:
                 reasons.append(QueueReason.NEGATIVE_FEEDBACK.value)
             item.reasons = reasons
             item.priority = priority(suggestion, reasons, int(negative or 0))
+
+    def record_choice(self, record: SuggestionRecord, with_rows: Sequence[Base], caller_key_id: str) -> None:
+        """Store the message that chose an option of a clarifying question (`record.chosen_from`) and, in the same
+        transaction, the customer's label on that question: its text meant the intent chosen."""
+        with self.events.session() as session:
+            add_suggestion(session, record, with_rows)
+            question = session.get(StoredSuggestion, record.chosen_from) if record.chosen_from else None
+            if question is None:  # deleted meanwhile: nothing left to label
+                return
+            session.add(
+                ReviewLabel(
+                    suggestion_id=question.id,
+                    conversation_id=question.conversation_id,
+                    customer_id=question.customer_id,
+                    created_at=record.created_at,
+                    text=question.text,
+                    locale=question.locale,
+                    predicted_intent=question.intent,
+                    model_version=question.model_version,
+                    action=LabelAction.CUSTOMER_CHOICE.value,
+                    intent=record.intent,
+                    reviewer=CUSTOMER,
+                    reviewer_key_id=caller_key_id,
+                )
+            )
 
     def queue(self, query: QueueFilter) -> QueuePage:
         with self.events.session() as session:
@@ -142,6 +176,9 @@ class ReviewStore:
                     t.reason,
                     list(t.articles),
                     feedback.get(t.id, []),
+                    t.reason_code,
+                    t.clarification,
+                    t.chosen_from,
                 )
                 for t in turns
             ]

@@ -15,6 +15,7 @@ from deflect.core.errors import DataFormatError
 from deflect.core.records import OUT_OF_SCOPE
 from deflect.core.reviewed_format import COLUMNS, DATASET_FOLDER, NEW_INTENT, REVIEWED_CSV, ReviewedRow
 from deflect.core.text import normalize_text
+from deflect.core.vocabulary import LabelAction
 from deflect.store.events import EventStore, as_utc
 from deflect.store.tables import ReviewLabel, newest_labels
 
@@ -51,10 +52,12 @@ def _row(label: ReviewLabel) -> ReviewedRow:
     )
 
 
-def reviewed_rows(store: EventStore) -> list[ReviewedRow]:
-    """The newest label of every reviewed suggestion, oldest first (empty texts included)."""
+def reviewed_rows(store: EventStore, customer_choices: bool = True) -> list[ReviewedRow]:
+    """The newest label of every reviewed suggestion, oldest first (empty texts included); without
+    `customer_choices`, the newest label given by a reviewer rather than by a customer's choice."""
+    statement = newest_labels() if customer_choices else newest_labels(LabelAction.CUSTOMER_CHOICE.value)
     with store.session() as session:
-        return [_row(label) for label in session.scalars(newest_labels())]
+        return [_row(label) for label in session.scalars(statement)]
 
 
 def _write_csv(path: Path, rows: Sequence[ReviewedRow]) -> None:
@@ -74,13 +77,14 @@ def _write_dataset(folder: Path, rows: Sequence[ReviewedRow]) -> None:
         DatasetDict({"train": Dataset.from_dict(columns, features=features)}).save_to_disk(str(staging))
 
 
-def export_reviewed(store: EventStore, out_dir: str | Path) -> ExportSummary:
+def export_reviewed(store: EventStore, out_dir: str | Path, customer_choices: bool = True) -> ExportSummary:
     """Write `out_dir/reviewed.csv` and `out_dir/dataset/` (replacing earlier exports there) with the newest label
-    of every reviewed suggestion, in the order they were labelled."""
+    of every reviewed suggestion, in the order they were labelled. Labels customers gave by choosing an option are
+    marked with the action `customer_choice`; `customer_choices=False` leaves them out."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise DataFormatError(out, "is a file; give a folder for the export")
-    every = reviewed_rows(store)
+    every = reviewed_rows(store, customer_choices)
     rows = [row for row in every if row.text]
     out.mkdir(parents=True, exist_ok=True)
     _write_csv(out / REVIEWED_CSV, rows)

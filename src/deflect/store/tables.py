@@ -37,6 +37,9 @@ class StoredSuggestion(Base):
     model_version: Mapped[str] = mapped_column(String(64))
     index_version: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str | None] = mapped_column(String(32))
+    # a clarifying question: {"step", "question", "options": [{"kind", "label", "intent", "article_id"}]}
+    clarification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    chosen_from: Mapped[str | None] = mapped_column(String(64))  # the question whose option this message chose
 
 
 class StoredFeedback(Base):
@@ -85,7 +88,7 @@ class ReviewLabel(Base):
     locale: Mapped[str] = mapped_column(String(8))
     predicted_intent: Mapped[str] = mapped_column(String(128))
     model_version: Mapped[str] = mapped_column(String(64))
-    # confirm / correct / out_of_scope / new_intent / attach_article
+    # confirm / correct / out_of_scope / new_intent / attach_article / customer_choice
     action: Mapped[str] = mapped_column(String(32))
     intent: Mapped[str] = mapped_column(String(128), index=True)  # the label: an intent, a new one, or out_of_scope
     article_id: Mapped[str | None] = mapped_column(String(128))
@@ -122,15 +125,18 @@ class ShadowPrediction(Base):
     articles: Mapped[list[Any]] = mapped_column(JSON)
 
 
-def newest_labels() -> Select[ReviewLabel]:
+def newest_labels(*leaving_out_actions: str) -> Select[ReviewLabel]:
     """The label that counts for each suggestion: labels are append-only, so the newest one (latest `created_at`,
-    then highest id) wins. Ordered oldest first."""
-    ranked = select(
+    then highest id) wins, among those whose action is not left out. Ordered oldest first."""
+    candidates = select(
         ReviewLabel.id,
         func.row_number()
         .over(partition_by=ReviewLabel.suggestion_id, order_by=(ReviewLabel.created_at.desc(), ReviewLabel.id.desc()))
         .label("rank"),
-    ).subquery()
+    )
+    if leaving_out_actions:
+        candidates = candidates.where(ReviewLabel.action.not_in(leaving_out_actions))
+    ranked = candidates.subquery()
     return (
         select(ReviewLabel)
         .join(ranked, ReviewLabel.id == ranked.c.id)

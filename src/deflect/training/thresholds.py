@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from deflect.intent.model import clarify_options
+
 
 @dataclass(frozen=True)
 class ThresholdChoice:
@@ -65,3 +67,79 @@ def choose_answer_threshold(scores: np.ndarray, answered_correctly: np.ndarray, 
     if len(reaching) == 0:
         return 1.0
     return float(sorted_scores[reaching.max()])
+
+
+@dataclass(frozen=True)
+class ClarifyChoice:
+    """When the bot asks instead of answering: a top-1 confidence of at least `floor` that is not answered, or an
+    answerable one whose lead over the runner-up is below `margin`."""
+
+    margin: float
+    floor: float
+    objective: str
+    handled_share: float  # validation messages answered or clarified
+    handled_accuracy: float  # of those: answered right, or clarified with the right intent among the options
+
+
+def choose_clarify_band(
+    probabilities: np.ndarray,
+    intents: list[str],
+    gold: list[str],
+    accepted: np.ndarray,
+    answer_threshold: float,
+    target_accuracy: float,
+    option_coverage: float,
+    most_options: int,
+) -> ClarifyChoice:
+    """Where a question serves the customer better than what the bot would do otherwise, on validation data:
+
+    - margin: answerable messages whose lead over the runner-up is below it are asked about instead. Asking pays
+      when answering them would be right less than `target_accuracy` of the time: each wrong answer the question
+      turns into the right option gains `target_accuracy`, each right answer it delays costs 1 − `target_accuracy`;
+      the margin with the largest net gain (0 when none gains: every answerable message is answered);
+    - floor: unanswerable (but in-scope) messages of at least this confidence are asked about instead of getting
+      articles: the lowest floor at which the options hold the right intent for at least `target_accuracy` of them.
+
+    A question costs the customer a turn, so neither band takes messages the bot answers well enough. `probabilities`:
+    (messages, intents) calibrated in-scope probabilities; `accepted`: not rejected as out of scope."""
+    order = np.argsort(-probabilities, axis=1)[:, :most_options]
+    ranked = np.take_along_axis(probabilities, order, axis=1)
+    confidences = ranked[:, 0]
+    margins = ranked[:, 0] - ranked[:, 1] if ranked.shape[1] > 1 else ranked[:, 0]
+    correct = np.array([intents[row[0]] == truth for row, truth in zip(order, gold, strict=True)])
+    covered = np.array(
+        [
+            truth
+            in clarify_options(
+                [(intents[i], float(p)) for i, p in zip(row, shares, strict=True)], option_coverage, most_options
+            )
+            for row, shares, truth in zip(order, ranked, gold, strict=True)
+        ]
+    )
+    accepted = np.asarray(accepted, dtype=bool)
+    answerable = accepted & (confidences >= answer_threshold)
+    margin, best_gain = 0.0, 0.0
+    for candidate in np.round(np.arange(0.025, 1.0001, 0.025), 3):
+        close = answerable & (margins < candidate)
+        gain = target_accuracy * int((close & ~correct & covered).sum()) - (1 - target_accuracy) * int(
+            (close & correct).sum()
+        )
+        if gain > best_gain + 1e-9:
+            margin, best_gain = float(candidate), gain
+    unanswerable = accepted & ~answerable
+    by_confidence = np.argsort(-confidences[unanswerable])
+    sorted_confidences = confidences[unanswerable][by_confidence]
+    coverage_so_far = np.cumsum(covered[unanswerable][by_confidence]) / np.arange(1, len(by_confidence) + 1)
+    # a floor takes every message of its confidence: only the last of a run of equal confidences is a boundary
+    boundary = np.append(sorted_confidences[:-1] > sorted_confidences[1:], True)
+    reaching = np.flatnonzero((coverage_so_far >= target_accuracy) & boundary)
+    floor = float(sorted_confidences[reaching.max()]) if len(reaching) else 1.01
+    asked = (answerable & (margins < margin)) | (unanswerable & (confidences >= floor))
+    answered = answerable & ~asked
+    handled = int(answered.sum() + asked.sum())
+    right = int((answered & correct).sum() + (asked & covered).sum())
+    objective = (
+        f"ask where answering is right less than {target_accuracy:.0%} of the time on validation, and below the "
+        f"answer threshold where the options hold the right intent at least that often"
+    )
+    return ClarifyChoice(margin, floor, objective, handled / max(len(confidences), 1), right / max(handled, 1))

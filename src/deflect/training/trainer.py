@@ -35,7 +35,7 @@ from deflect.intent.ood import (
     auroc,
     logit_scores,
 )
-from deflect.training.thresholds import choose_answer_threshold, choose_out_of_scope_threshold
+from deflect.training.thresholds import choose_answer_threshold, choose_clarify_band, choose_out_of_scope_threshold
 
 RECIPE = "frozen-encoder+char-ngrams+logistic-regression"
 
@@ -54,6 +54,11 @@ class TrainingArguments:
     target_out_of_scope_recall: float | None = None
     max_false_rejection: float = 0.05  # used only when validation has no out-of-scope examples
     answer_precision: float = 0.95  # share of bot answers that must be right on validation
+    # Clarifying questions: of the messages answered or clarified on validation, the share that must be handled
+    # right; the options offered hold this much of the probability (2 to `clarify_most_options` of them).
+    clarify_accuracy: float = 0.95
+    clarify_option_coverage: float = 0.9
+    clarify_most_options: int = 3
     max_iter: int = 3000
 
 
@@ -281,6 +286,16 @@ def train_intent_model(
     scores = every_score[scorer.method]
     accepted = scores >= rejection.threshold
     answer_threshold = choose_answer_threshold(confidences[accepted], correct[accepted], arguments.answer_precision)
+    clarify = choose_clarify_band(
+        in_scope_probabilities,
+        [classes[i] for i in in_scope_columns],
+        gold,
+        accepted,
+        answer_threshold,
+        arguments.clarify_accuracy,
+        arguments.clarify_option_coverage,
+        arguments.clarify_most_options,
+    )
 
     metrics: dict[str, Any] = intent_metrics(gold, predicted, list(~accepted))
     metrics["ece_before_calibration"] = expected_calibration_error(
@@ -294,6 +309,7 @@ def train_intent_model(
     answered = accepted & (confidences >= answer_threshold)
     metrics["answer_rate"] = float(answered.mean())
     metrics["answer_precision"] = float(correct[answered].mean()) if answered.any() else 0.0
+    metrics["clarify"] = {"handled_share": clarify.handled_share, "handled_accuracy": clarify.handled_accuracy}
     metrics["per_locale"] = {
         locale: intent_metrics(
             [g for g, u in zip(gold, held_out.utterances, strict=True) if u.locale == locale],
@@ -338,6 +354,13 @@ def train_intent_model(
         "answer": {
             "threshold": answer_threshold,
             "objective": f"lowest confidence with ≥{arguments.answer_precision:.0%} of validation answers right",
+        },
+        "clarify": {
+            "margin": clarify.margin,
+            "floor": clarify.floor,
+            "option_coverage": arguments.clarify_option_coverage,
+            "most_options": arguments.clarify_most_options,
+            "objective": clarify.objective,
         },
         "training_seconds": round(training_seconds, 1),
         "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),  # the process's peak

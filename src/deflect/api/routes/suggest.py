@@ -18,6 +18,7 @@ from deflect.api.schemas import (
 )
 from deflect.api.visitor_limits import charge_conversation, charge_visitor
 from deflect.conversation.access import Caller, ConversationForbidden
+from deflect.conversation.clarify import Choice, UnknownChoice
 from deflect.conversation.results import CustomerMessage, FeedbackGiven, Turn
 from deflect.conversation.service import SuggestService, UnknownArticle, UnknownSuggestion
 
@@ -35,9 +36,11 @@ def suggest(
     service: Service,
     caller: Annotated[Caller, Depends(conversation_caller(Scope.SUGGEST))],
 ) -> SuggestResponse:
-    """Intent, article suggestions and a decision (bot_answer / suggest_articles / handoff) with its reason, for one
-    customer message; pass `conversation_id` and `conversation_token` back on the next message to keep the
-    conversation together."""
+    """Intent, article suggestions and a decision (bot_answer / suggest_articles / clarify / handoff) with its reason,
+    for one customer message; pass `conversation_id` and `conversation_token` back on the next message to keep the
+    conversation together. A `clarify` decision carries a question and its options: send the option the customer
+    picks back as `choice` (or their typed reply as `text`). A choice that answers no open question of the
+    conversation is a 422."""
     charge_visitor(http, caller, len(request.text) + sum(len(turn.text) for turn in request.history))
     if request.conversation_id is not None:
         charge_conversation(http, caller, request.conversation_id, request.conversation_token)
@@ -51,11 +54,16 @@ def suggest(
         channel=request.channel,
         page_url=request.page_url,
         history=tuple(Turn(turn.role, turn.text) for turn in request.history),
+        choice=Choice(request.choice.suggestion_id, request.choice.kind, request.choice.intent)
+        if request.choice
+        else None,
     )
     try:
         response = SuggestResponse.model_validate(service.suggest(message, caller))
     except ConversationForbidden as error:
         raise HTTPException(403, str(error)) from None
+    except UnknownChoice as error:
+        raise HTTPException(422, str(error)) from None
     service.metrics.latency.labels("suggest").observe(time.perf_counter() - started)
     return response
 

@@ -305,6 +305,11 @@
     .vote[aria-pressed="true"] { background: var(--deflect-primary); color: var(--deflect-on-primary);
                                  border-color: transparent; }
     .vote[aria-disabled="true"]:not([aria-pressed="true"]) { opacity: 0.5; cursor: default; }
+    .options { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 6px; }
+    .option { border: 1px solid var(--deflect-primary); background: #fff; color: var(--deflect-primary);
+              border-radius: 999px; padding: 5px 12px; font: inherit; font-size: 13px; text-align: start; }
+    .option[aria-pressed="true"] { background: var(--deflect-primary); color: var(--deflect-on-primary); }
+    .option[aria-disabled="true"]:not([aria-pressed="true"]) { opacity: 0.5; cursor: default; }
     .typeahead { border-top: 1px solid #e3e8ef; padding: 10px 14px; max-height: 45%; overflow-y: auto;
                  background: #fff; }
     .typeahead[hidden] { display: none; }
@@ -450,6 +455,7 @@
     return current ? { conversation_id: current.id, conversation_token: current.token } : {};
   }
   let busy = false;
+  let openOptions = []; // the buttons of the clarifying question still waiting for an answer
 
   function say(role, ...content) {
     const speaker = role === "customer" ? text.you : text.assistant;
@@ -480,11 +486,14 @@
     ask(question);
   }
 
-  /** Sends a customer message; shows the answer, the articles or the handoff. `rated` is a typeahead card the
-   * customer gave feedback on: it stands for the answer, so the reply's own articles are not repeated. */
-  async function ask(question, rated) {
+  /** Sends a customer message; shows the answer, the articles, a clarifying question or the handoff. `rated` is a
+   * typeahead card the customer gave feedback on: it stands for the answer, so the reply's own articles are not
+   * repeated. `choice` is the option of a clarifying question the customer pressed (`question` is its label). */
+  async function ask(question, rated, choice) {
     if (busy) return null;
     setBusy(true);
+    for (const button of openOptions) button.setAttribute("aria-disabled", "true"); // the question is answered
+    openOptions = [];
     say("customer", question);
     const pending = say("pending", "…");
     pending.setAttribute("aria-hidden", "true");
@@ -493,8 +502,9 @@
       channel: "web",
       page_url: location.origin + location.pathname, // not the query string: it can carry tokens or e-mails
     };
+    if (choice) message.choice = choice;
     let result = await call("POST", "v1/suggest", { ...message, ...continuing(conversation) });
-    if (result.status === 403 && conversation) {
+    if (result.status === 403 && conversation && !choice) {
       // the conversation is no longer this browser's to continue (the site's key changed): start a new one
       conversation = null;
       result = await call("POST", "v1/suggest", message);
@@ -510,6 +520,8 @@
       storeConversation(conversation);
       if (reply.decision === "handoff") {
         await handOff(reply);
+      } else if (reply.decision === "clarify") {
+        showQuestion(reply);
       } else if (rated) {
         say("bot", cardList([rated.article], reply.suggestion_id, rated.feedback));
       } else {
@@ -527,6 +539,28 @@
     else content.push(reply.articles.length ? text.articlesIntro : text.noArticles);
     if (reply.articles.length) content.push(cardList(reply.articles, reply.suggestion_id));
     say("bot", ...content);
+  }
+
+  /** The bot's question with its options as buttons (the log's live region reads the question out); pressing one
+   * sends it as the customer's choice, and typing a reply instead works as well. */
+  function showQuestion(reply) {
+    const { question, options } = reply.clarification;
+    const buttons = options.map((option) =>
+      el("button", { class: "option", type: "button", "aria-pressed": "false" }, option.label),
+    );
+    const group = el("div", { class: "options", role: "group", "aria-label": question }, ...buttons);
+    buttons.forEach((button, index) => {
+      const option = options[index];
+      button.addEventListener("click", () => {
+        if (busy || button.getAttribute("aria-disabled") === "true") return;
+        button.setAttribute("aria-pressed", "true");
+        const choice = { suggestion_id: reply.suggestion_id, kind: option.kind };
+        if (option.intent) choice.intent = option.intent;
+        ask(option.label, null, choice);
+      });
+    });
+    openOptions = buttons;
+    say("bot", question, group);
   }
 
   function cardList(articles, suggestionId, chosen) {

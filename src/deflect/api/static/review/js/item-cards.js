@@ -104,16 +104,47 @@ export function conversationCard(item, conversation) {
             { className: "turn-meta" },
             h("span", {}, `${intentName(turn.intent, turn.intent_name)} · ${formatPercent(turn.confidence, 0)}`),
             badge(t(`decision.${turn.decision}`), `decision-${turn.decision}`),
+            turn.chosen_from ? badge(t("item.customerChose"), "label-customer_choice") : null,
             turn.feedback.map((feedback) => badge(t(`feedback.${feedback}`), `feedback-${feedback}`)),
           ),
           turn.articles.length
             ? h("div", { className: "turn-articles small muted" }, turn.articles.map((id) => (articleById(id) || { title: id }).title).join(" · "))
             : null,
+          turn.clarification ? clarifyStep(turn, conversation, item.locale) : null,
         );
       }),
     ),
   );
 }
+
+// The question a clarify turn asked and its options; the one the customer picked (in a later turn) is marked.
+function clarifyStep(turn, conversation, locale) {
+  const answer = conversation.find((later) => later.chosen_from === turn.suggestion_id);
+  const pickedKind = answer ? CHOSEN_KIND[answer.reason_code] || "intent" : null;
+  const picked = (option) => option.kind === pickedKind && (pickedKind !== "intent" || option.intent === answer.intent);
+  return h(
+    "div",
+    { className: "turn-question", role: "group", "aria-label": t("item.question") },
+    h("p", { className: "small" }, h("strong", {}, `${t(`clarify.${turn.clarification.step}`)}: `), h("span", { lang: locale }, turn.clarification.question)),
+    h(
+      "ul",
+      { className: "options" },
+      turn.clarification.options.map((option) =>
+        h(
+          "li",
+          { className: picked(option) ? "option picked" : "option", "aria-current": picked(option) ? "true" : null },
+          h("span", { lang: locale }, option.label),
+          option.intent ? h("span", { className: "small muted" }, ` (${intentName(option.intent)})`) : null,
+          picked(option) ? badge(t("item.picked"), "label-customer_choice") : null,
+        ),
+      ),
+    ),
+  );
+}
+
+// what the turn answering a question says of the option picked: "something else" is followed by a request to
+// rephrase (or, after the questions allowed, a handoff), "talk to a person" by a handoff
+const CHOSEN_KIND = { not_among_options: "something_else", clarify_failed: "something_else", person_requested: "person" };
 
 export function historyCard(labels) {
   return card(

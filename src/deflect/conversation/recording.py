@@ -1,0 +1,102 @@
+"""What the service made of one customer message (a `Reading`), and how it is kept: the event database's row and the
+conversation state's event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deflect.conversation.clarify import Clarification, stored
+from deflect.conversation.policy import ConversationSignals, PolicyOutcome
+from deflect.conversation.results import BotAnswer, CustomerMessage
+from deflect.conversation.signals import FrustrationSignal
+from deflect.conversation.state import SuggestionEvent
+from deflect.conversation.suggester import Analysis
+from deflect.core.vocabulary import Decision
+from deflect.retrieval.index import ArticleHit
+from deflect.store.events import SuggestionRecord
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A message understood: `said` is what the customer wrote, or the label of the option they chose (redacted
+    before it is kept); `analysis` is of the text the decision rests on (the question's, for a chosen option)."""
+
+    said: str
+    analysis: Analysis
+    frustration: FrustrationSignal
+    signals: ConversationSignals
+    outcome: PolicyOutcome
+    clarification: Clarification | None = None
+    chosen_from: str | None = None  # the clarifying question's suggestion id
+
+    @property
+    def shown(self) -> list[ArticleHit]:
+        """The articles the customer sees: none beside a question (its options say which article answers each)."""
+        return [] if self.outcome.decision is Decision.CLARIFY else self.analysis.hits
+
+
+def suggestion_record(
+    suggestion_id: str,
+    conversation_id: str,
+    request: CustomerMessage,
+    reading: Reading,
+    redacted: str,
+    model_version: str,
+    index_version: str,
+) -> SuggestionRecord:
+    prediction, outcome = reading.analysis.prediction, reading.outcome
+    return SuggestionRecord(
+        id=suggestion_id,
+        conversation_id=conversation_id,
+        customer_id=request.customer_id,
+        text=redacted,
+        locale=reading.analysis.locale,
+        intent=prediction.intent,
+        confidence=prediction.confidence,
+        out_of_scope=prediction.out_of_scope,
+        alternatives=list(prediction.top_intents),
+        articles=[hit.article.id for hit in reading.shown],
+        decision=outcome.decision.value,
+        reason_code=outcome.reason_code.value,
+        reason=outcome.reason,
+        frustration_score=reading.frustration.score,
+        model_version=model_version,
+        index_version=index_version,
+        channel=request.channel,
+        clarification=stored(reading.clarification) if reading.clarification else None,
+        chosen_from=reading.chosen_from,
+    )
+
+
+def suggestion_event(
+    suggestion_id: str,
+    request: CustomerMessage,
+    reading: Reading,
+    redacted: str,
+    answer: BotAnswer | None,
+    page_url: str | None,
+) -> SuggestionEvent:
+    analysis, outcome = reading.analysis, reading.outcome
+    prediction = analysis.prediction
+    return SuggestionEvent(
+        suggestion_id=suggestion_id,
+        text=redacted,
+        locale=analysis.locale,
+        intent=prediction.intent,
+        intent_name=analysis.intent_name,
+        confidence=prediction.confidence,
+        out_of_scope=prediction.out_of_scope,
+        alternatives=list(prediction.top_intents),
+        articles=[{"id": h.article.id, "title": h.article.title, "url": h.article.url} for h in reading.shown],
+        decision=outcome.decision.value,
+        reason_code=outcome.reason_code.value,
+        reason=outcome.reason,
+        frustration_score=reading.frustration.score,
+        frustration_cues=list(reading.frustration.cues),
+        answer=answer.text if answer else None,
+        answer_article=answer.article_id if answer else None,
+        channel=request.channel,
+        page_url=page_url,
+        clarification=stored(reading.clarification) if reading.clarification else None,
+        chosen_from=reading.chosen_from,
+    )
