@@ -106,8 +106,8 @@ def add_train(commands: Commands) -> None:
         "--clarify-accuracy",
         type=_share,
         default=0.95,
-        help="clarifying-question band: of the validation messages answered or clarified, and of the questions, "
-        "the share that must be handled right (answered right, or the right intent among the options)",
+        help="clarifying-question band: ask where answering is right less often than this on validation, and "
+        "below the answer threshold down to where the options hold the right intent this often",
     )
     train.add_argument("--force", action="store_true", help="retrain even if the artifact is up to date")
     train.add_argument(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from deflect.core.settings import Settings
 from deflect.core.vocabulary import Decision, ReasonCode
-from deflect.intent.model import ClarifyBand, IntentModel, IntentPrediction
+from deflect.intent.model import MOST_OPTIONS, OPTION_COVERAGE, ClarifyBand, IntentModel, IntentPrediction
 from deflect.retrieval.index import ArticleHit
 
 
@@ -208,6 +208,6 @@ def _clarify_band(settings: Settings, model: IntentModel) -> ClarifyBand | None:
     return ClarifyBand(
         margin=settings.clarify_margin if settings.clarify_margin is not None else band.margin if band else 0.0,
         floor=settings.clarify_floor if settings.clarify_floor is not None else band.floor if band else 1.01,
-        option_coverage=band.option_coverage if band else 0.9,
-        most_options=band.most_options if band else 3,
+        option_coverage=band.option_coverage if band else OPTION_COVERAGE,
+        most_options=band.most_options if band else MOST_OPTIONS,
     )

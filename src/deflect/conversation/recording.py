@@ -4,6 +4,7 @@ conversation state's event."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from deflect.conversation.clarify import Clarification, stored
 from deflect.conversation.policy import ConversationSignals, PolicyOutcome
@@ -28,6 +29,11 @@ class Reading:
     outcome: PolicyOutcome
     clarification: Clarification | None = None
     chosen_from: str | None = None  # the clarifying question's suggestion id
+
+    @property
+    def kept_clarification(self) -> dict[str, Any] | None:
+        """The question as the event database and the conversation state keep it."""
+        return stored(self.clarification) if self.clarification else None
 
     @property
     def shown(self) -> list[ArticleHit]:
@@ -63,7 +69,7 @@ def suggestion_record(
         model_version=model_version,
         index_version=index_version,
         channel=request.channel,
-        clarification=stored(reading.clarification) if reading.clarification else None,
+        clarification=reading.kept_clarification,
         chosen_from=reading.chosen_from,
     )
 
@@ -97,6 +103,6 @@ def suggestion_event(
         answer_article=answer.article_id if answer else None,
         channel=request.channel,
         page_url=page_url,
-        clarification=stored(reading.clarification) if reading.clarification else None,
+        clarification=reading.kept_clarification,
         chosen_from=reading.chosen_from,
     )

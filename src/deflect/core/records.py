@@ -41,4 +41,4 @@ class IntentLabel:
         return self.names.get(locale) or self.names.get("en") or self.id.replace("_", " ").capitalize()
 
     def option_label(self, locale: str) -> str:
-        return self.options.get(locale) or self.names.get(locale) or self.display_name(locale)
+        return self.options.get(locale) or self.display_name(locale)

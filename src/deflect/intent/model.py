@@ -39,6 +39,10 @@ class IntentPrediction:
     in_scope_score: float  # the out-of-scope detector's score; below the model's threshold means out of scope
 
 
+OPTION_COVERAGE = 0.9  # a clarifying question's intent options hold this much of the probability…
+MOST_OPTIONS = 3  # …with at most this many of them
+
+
 @dataclass(frozen=True)
 class ClarifyBand:
     """When to ask instead of answering, as chosen on validation data (the artifact's `clarify` section): answerable
@@ -46,8 +50,8 @@ class ClarifyBand:
 
     margin: float
     floor: float
-    option_coverage: float  # the options offered hold this much of the probability…
-    most_options: int  # …with at most this many of them
+    option_coverage: float = OPTION_COVERAGE
+    most_options: int = MOST_OPTIONS
 
     @classmethod
     def from_manifest(cls, manifest: dict[str, Any]) -> ClarifyBand | None:

@@ -99,22 +99,8 @@ class ReviewStore:
             question = session.get(StoredSuggestion, record.chosen_from) if record.chosen_from else None
             if question is None:  # deleted meanwhile: nothing left to label
                 return
-            session.add(
-                ReviewLabel(
-                    suggestion_id=question.id,
-                    conversation_id=question.conversation_id,
-                    customer_id=question.customer_id,
-                    created_at=record.created_at,
-                    text=question.text,
-                    locale=question.locale,
-                    predicted_intent=question.intent,
-                    model_version=question.model_version,
-                    action=LabelAction.CUSTOMER_CHOICE.value,
-                    intent=record.intent,
-                    reviewer=CUSTOMER,
-                    reviewer_key_id=caller_key_id,
-                )
-            )
+            customer = Reviewer(CUSTOMER, caller_key_id)
+            session.add(_label_row(question, LabelAction.CUSTOMER_CHOICE, record.intent, customer, record.created_at))
 
     def queue(self, query: QueueFilter) -> QueuePage:
         with self.events.session() as session:
@@ -226,21 +212,8 @@ class ReviewStore:
             views = []
             for item, suggestion in rows:
                 intent = _label_intent(request, suggestion, known_intents)
-                label = ReviewLabel(
-                    suggestion_id=suggestion.id,
-                    conversation_id=suggestion.conversation_id,
-                    customer_id=suggestion.customer_id,
-                    created_at=now,
-                    text=suggestion.text,
-                    locale=suggestion.locale,
-                    predicted_intent=suggestion.intent,
-                    model_version=suggestion.model_version,
-                    action=request.action.value,
-                    intent=intent,
-                    article_id=request.article_id,
-                    note=request.note,
-                    reviewer=reviewer.name,
-                    reviewer_key_id=reviewer.key_id,
+                label = _label_row(
+                    suggestion, request.action, intent, reviewer, now, article_id=request.article_id, note=request.note
                 )
                 session.add(label)
                 item.status, item.claimed_by, item.claimed_at = "done", reviewer.name, now
@@ -312,6 +285,35 @@ class ReviewStore:
             statement = statement.where(AuditEntry.actor == actor)
         with self.events.session() as session:
             return list(session.scalars(statement.limit(limit).offset(offset)))
+
+
+def _label_row(
+    suggestion: StoredSuggestion,
+    action: LabelAction,
+    intent: str,
+    reviewer: Reviewer,
+    at: datetime,
+    *,
+    article_id: str | None = None,
+    note: str | None = None,
+) -> ReviewLabel:
+    """A label on a stored suggestion, with the suggestion's text, locale and prediction copied onto it."""
+    return ReviewLabel(
+        suggestion_id=suggestion.id,
+        conversation_id=suggestion.conversation_id,
+        customer_id=suggestion.customer_id,
+        created_at=at,
+        text=suggestion.text,
+        locale=suggestion.locale,
+        predicted_intent=suggestion.intent,
+        model_version=suggestion.model_version,
+        action=action.value,
+        intent=intent,
+        article_id=article_id,
+        note=note,
+        reviewer=reviewer.name,
+        reviewer_key_id=reviewer.key_id,
+    )
 
 
 def _label_intent(request: LabelRequest, suggestion: StoredSuggestion, known_intents: Collection[str]) -> str:

@@ -25,7 +25,7 @@ from deflect.encoders.models import load_encoder
 from deflect.intent.calibration import expected_calibration_error, fit_temperature, softmax_with_temperature
 from deflect.intent.features import CharNgrams, FeatureSettings, head_features
 from deflect.intent.metrics import intent_metrics
-from deflect.intent.model import IntentModel, LinearHead
+from deflect.intent.model import MOST_OPTIONS, OPTION_COVERAGE, IntentModel, LinearHead
 from deflect.intent.ood import (
     AUTO,
     SCORE_DESCRIPTIONS,
@@ -54,11 +54,12 @@ class TrainingArguments:
     target_out_of_scope_recall: float | None = None
     max_false_rejection: float = 0.05  # used only when validation has no out-of-scope examples
     answer_precision: float = 0.95  # share of bot answers that must be right on validation
-    # Clarifying questions: of the messages answered or clarified on validation, the share that must be handled
-    # right; the options offered hold this much of the probability (2 to `clarify_most_options` of them).
+    # Clarifying questions: ask where answering is right less often than this on validation, and below the answer
+    # threshold down to where the options hold the right intent this often (deflect.training.thresholds); the
+    # options offered hold `clarify_option_coverage` of the probability (2 to `clarify_most_options` of them).
     clarify_accuracy: float = 0.95
-    clarify_option_coverage: float = 0.9
-    clarify_most_options: int = 3
+    clarify_option_coverage: float = OPTION_COVERAGE
+    clarify_most_options: int = MOST_OPTIONS
     max_iter: int = 3000
 
 
