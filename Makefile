@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 build: setup
-	$(BIN)/deflect train --data src/deflect/demo --out models/demo
+	$(BIN)/deflect train --data src/deflect/demo --out models/demo --conversations data/benchmarks/conversations
 	$(BIN)/deflect optimize --model models/demo --data src/deflect/demo
 	$(BIN)/deflect index --articles src/deflect/demo/articles --model models/demo --out indexes/demo
 

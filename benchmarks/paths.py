@@ -6,5 +6,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARK_DATA = ROOT / "data" / "benchmarks"
+CONVERSATIONS = BENCHMARK_DATA / "conversations"
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
 RESULTS = ROOT / "benchmarks" / "results"

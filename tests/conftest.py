@@ -1,4 +1,5 @@
-"""Shared fixtures: one demo model and one demo index, trained and built for real once per test session."""
+"""Shared fixtures: one demo model (with its context gate, as `make build` trains it) and one demo index, trained and
+built for real once per test session."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from live_server import chromium  # noqa: E402
 
+from benchmarks.paths import CONVERSATIONS  # noqa: E402
 from deflect.core.demo import DEMO_ARTICLES, DEMO_DIR  # noqa: E402
 from deflect.core.settings import Settings  # noqa: E402
 from deflect.intent.model import IntentModel  # noqa: E402
@@ -32,7 +34,7 @@ POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 @pytest.fixture(scope="session")
 def demo_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("models") / "demo"
-    run_training(DEMO_DIR, out, TrainingArguments())
+    run_training(DEMO_DIR, out, TrainingArguments(), conversations=CONVERSATIONS)
     return out
 
 

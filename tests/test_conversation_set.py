@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from benchmarks.conversation_benchmark import Player, Tally
-from benchmarks.conversation_data import LabelledConversation, LabelledTurn, evaluation_set, read_conversations
+from benchmarks.paths import CONVERSATIONS
 from deflect.conversation.suggester import Suggester
 from deflect.core.demo import DEMO_DIR
 from deflect.core.errors import DataFormatError
 from deflect.core.settings import Settings
+from deflect.ingest.conversations import LabelledConversation, LabelledTurn, evaluation_set, read_conversations
 from deflect.intent.model import IntentModel
 from deflect.retrieval.index import ArticleIndex
 
@@ -23,7 +24,7 @@ DEMO_INTENTS = frozenset(json.loads((DEMO_DIR / "intents.json").read_text(encodi
 
 
 def test_the_set_holds_300_conversations_of_both_languages_with_a_fixed_test_part() -> None:
-    conversations, between = evaluation_set(DEMO_INTENTS, split=None)
+    conversations, between = evaluation_set(CONVERSATIONS, DEMO_INTENTS, split=None)
 
     assert len(conversations) >= 300 and len(between) >= 100
     assert {c.locale for c in conversations} == {"ko", "en"}

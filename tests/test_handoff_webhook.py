@@ -117,3 +117,31 @@ def test_a_receiver_that_never_answers_is_counted_as_failed(
 
     assert 'deflect_webhook_deliveries_total{outcome="failed"} 1.0' in metrics
     assert 'deflect_webhook_deliveries_total{outcome="retried"} 3.0' in metrics
+
+
+def test_the_delivered_package_carries_the_details_given_once_and_contact_details_only_as_given(
+    tmp_path: Path, demo_model: IntentModel, demo_index: ArticleIndex
+) -> None:
+    receiver = Receiver(failures=0)
+    try:
+        with _client(tmp_path, receiver.url, demo_model, demo_index) as client:
+            for text in (
+                "배송 언제 와요? 주문번호는 20261103-0012345예요",
+                "주문번호 20261103-0012345 다시 적어요, 송장 5520-8841-0376 으로 조회가 안 돼요",
+                "010-4821-7730으로 연락 주세요, 상담원 연결해 주세요",
+            ):
+                client.post("/v1/suggest", json={"text": text, "conversation_id": "c-details"})
+            _wait_for(lambda: receiver.accepted)
+    finally:
+        receiver.server.shutdown()
+
+    package = receiver.accepted[0]["package"]
+    details = [(d["kind"], d["value"], d["turn"]) for d in package["details"]]
+    assert details == [
+        ("order_number", "20261103-0012345", 0),
+        ("tracking_number", "552088410376", 1),
+        ("phone", None, 2),
+    ]
+    labels = [d["label"] for d in package["details"]]
+    assert labels[0] == "주문번호: 20261103-0012345" and labels[2] == "연락처 제공됨"
+    assert "4821" not in json.dumps(package, ensure_ascii=False)  # the phone number itself is nowhere

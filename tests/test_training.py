@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.paths import CONVERSATIONS
 from deflect.core.artifacts import ArtifactError
 from deflect.core.demo import DEMO_DIR
 from deflect.core.records import Utterance
@@ -57,7 +58,7 @@ def test_reloaded_model_predicts_the_same(demo_model_dir: Path, demo_model: Inte
 def test_retraining_unchanged_data_is_skipped(demo_model_dir: Path) -> None:
     from deflect.core.demo import DEMO_DIR
 
-    outcome = run_training(DEMO_DIR, demo_model_dir, TrainingArguments())
+    outcome = run_training(DEMO_DIR, demo_model_dir, TrainingArguments(), conversations=CONVERSATIONS)
 
     assert outcome.skipped
 

@@ -242,6 +242,17 @@ class ShownArticle(BaseModel):
     feedback: list[str]
 
 
+class GivenDetail(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str = Field(description="order_number, tracking_number, product_code, amount, date; phone, email, … given")
+    value: str | None = Field(description="Normalised (e.g. 20261103-0012345, 4900 KRW); null for contact details")
+    text: str | None = Field(description="As the customer wrote it; null for contact details")
+    given: bool = Field(description="True for contact details: given, kept redacted")
+    label: str = Field(description="The agent's line, in the conversation's language: 주문번호: 20261103-0012345")
+    turn: int = Field(description="The customer message it came from, counted from 0")
+
+
 class HandoffPackage(BaseModel):
     """What the agent receives: so the customer never repeats themselves."""
 
@@ -258,6 +269,9 @@ class HandoffPackage(BaseModel):
     articles_shown: list[ShownArticle]
     feedback: list[str]
     frustration: FrustrationScore = Field(description="The most frustrated message of the conversation")
+    details: list[GivenDetail] = Field(
+        description="Details the customer gave, each once: so the agent never asks for the order number again"
+    )
 
 
 class HealthResponse(BaseModel):

@@ -32,6 +32,7 @@ def _train(args: argparse.Namespace) -> int:
             without_out_of_scope=args.without_out_of_scope,
             force=args.force,
             reviewed=args.include_reviewed,
+            conversations=args.conversations,
         )
     except TrainingDataError as error:
         print(f"deflect train: error: {args.data}: {error}", file=sys.stderr)
@@ -46,6 +47,12 @@ def _train(args: argparse.Namespace) -> int:
         f"in-scope accuracy after rejection {validation.get('in_scope_accuracy', 0):.1%}, "
         f"out-of-scope recall {validation.get('out_of_scope_recall', float('nan')):.1%}, ECE {validation['ece']:.1%}"
     )
+    if context := outcome.metrics.get("context"):
+        print(
+            f"context gate from {context['conversations']} conversations: follow-up turns right "
+            f"{context['cross_validated_accuracy_in_context']:.1%} in context (cross-validated), "
+            f"{context['accuracy_alone']:.1%} alone"
+        )
     return 0
 
 
@@ -108,6 +115,12 @@ def add_train(commands: Commands) -> None:
         default=0.95,
         help="clarifying-question band: ask where answering is right less often than this on validation, and "
         "below the answer threshold down to where the options hold the right intent this often",
+    )
+    train.add_argument(
+        "--conversations",
+        metavar="PATH",
+        help="labelled conversations (a JSONL file or a folder of them, as data/benchmarks/conversations; the "
+        "test split is never read) to fit the gate that reads a message with its previous turn",
     )
     train.add_argument("--force", action="store_true", help="retrain even if the artifact is up to date")
     train.add_argument(

@@ -1,12 +1,14 @@
 """The handoff package: what an agent receives when a conversation reaches a person, so the customer never repeats
 themselves — the redacted transcript, the intents, the articles shown and what the customer said of them, the
-frustration, why the bot handed off and where the conversation should go."""
+frustration, the details the customer gave (order numbers, amounts; contact details only as given), why the bot
+handed off and where the conversation should go."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from deflect.conversation.details import Detail
 from deflect.conversation.results import IntentScore
 from deflect.conversation.routing import HandoffRouter, Route
 from deflect.conversation.signals import FrustrationSignal
@@ -14,6 +16,7 @@ from deflect.conversation.state import Conversation, FeedbackEvent, HistoryEvent
 from deflect.core.vocabulary import Decision, ReasonCode, TurnRole
 
 DisplayName = Callable[[str, str], str]  # (intent, locale) → the intent's name in that locale
+DescribeDetail = Callable[[Detail, str], str]  # (detail, locale) → the agent's line for it
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,16 @@ class ShownArticle:
 
 
 @dataclass(frozen=True)
+class GivenDetail:
+    kind: str
+    value: str | None  # None for contact details: the package says only that they were given
+    text: str | None  # as the customer wrote it
+    given: bool
+    label: str  # the agent's line: "주문번호: 20261103-0012345", "연락처 제공됨"
+    turn: int  # the customer message it came from, counted from 0
+
+
+@dataclass(frozen=True)
 class HandoffPackage:
     conversation_id: str
     summary: str
@@ -45,6 +58,7 @@ class HandoffPackage:
     articles_shown: list[ShownArticle]
     feedback: list[str]
     frustration: FrustrationSignal  # the most frustrated message of the conversation
+    details: list[GivenDetail]  # order numbers and the like, each once, in the order given
 
 
 def transcript_of(conversation: Conversation) -> list[TranscriptTurn]:
@@ -92,12 +106,29 @@ def articles_shown(conversation: Conversation) -> list[ShownArticle]:
     return list(shown.values())
 
 
+def given_details(conversation: Conversation, describe: DescribeDetail, locale: str) -> list[GivenDetail]:
+    """Every detail the customer's messages carried, once: a value the first time it was given, a contact detail
+    the first time one of its kind was."""
+    seen: set[tuple[str, str | None]] = set()
+    details: list[GivenDetail] = []
+    for turn, event in enumerate(conversation.suggestions):
+        for stored_detail in event.details:
+            detail = Detail.from_dict({**stored_detail, "turn": turn})
+            key = (detail.kind, None if detail.given else detail.value)
+            if key not in seen:
+                seen.add(key)
+                label = describe(detail, locale)
+                details.append(GivenDetail(detail.kind, detail.value, detail.text, detail.given, label, turn))
+    return details
+
+
 def build_handoff_package(
     conversation: Conversation,
     router: HandoffRouter,
     display_name: DisplayName,
     frustration_threshold: float,
     fallback_locale: str,
+    describe_detail: DescribeDetail,
 ) -> HandoffPackage:
     suggestions = conversation.suggestions
     last = suggestions[-1] if suggestions else None
@@ -138,4 +169,5 @@ def build_handoff_package(
             frustrated=frustrated,
             cues=tuple(most_frustrated.frustration_cues) if most_frustrated else (),
         ),
+        details=given_details(conversation, describe_detail, locale),
     )

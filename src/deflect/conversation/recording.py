@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deflect.conversation.clarify import Clarification, stored
+from deflect.conversation.details import Detail
 from deflect.conversation.policy import ConversationSignals, PolicyOutcome
 from deflect.conversation.results import BotAnswer, CustomerMessage
 from deflect.conversation.signals import FrustrationSignal
@@ -81,6 +82,7 @@ def suggestion_event(
     redacted: str,
     answer: BotAnswer | None,
     page_url: str | None,
+    details: list[Detail],
 ) -> SuggestionEvent:
     analysis, outcome = reading.analysis, reading.outcome
     prediction = analysis.prediction
@@ -105,4 +107,5 @@ def suggestion_event(
         page_url=page_url,
         clarification=reading.kept_clarification,
         chosen_from=reading.chosen_from,
+        details=[detail.as_dict() for detail in details],
     )

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 from deflect.conversation.access import Caller, ConversationTokens, check_access, check_history
 from deflect.conversation.answers import AnswerTemplate, AnswerTemplates
 from deflect.conversation.clarify import answered_question, ask, unclear_turns
+from deflect.conversation.details import DetailsExtractor
+from deflect.conversation.follow_up import open_question, settled_intent, typed_choice
 from deflect.conversation.handoff import HandoffPackage, build_handoff_package
 from deflect.conversation.metrics import ServiceMetrics
 from deflect.conversation.pii import redact
@@ -112,6 +114,7 @@ class SuggestService:
         self.metrics = metrics or ServiceMetrics()
         self.on_first_handoff = on_first_handoff  # e.g. the helpdesk webhook
         self.frustration = FrustrationDetector()
+        self.details = DetailsExtractor.from_file(settings.details_file)
         self._active = self._activated(suggester)
         self.shadow: ShadowSink | None = None  # set by deflect.lifecycle.shadow
 
@@ -197,8 +200,9 @@ class SuggestService:
             conversation and any(s.decision == Decision.HANDOFF.value for s in conversation.suggestions)
         )
         page_url = stored_page_url(request.page_url)
+        details = self.details.extract(request.text) if request.text else []
         self.store.append(
-            conversation_id, suggestion_event(suggestion_id, request, reading, redacted, answer, page_url)
+            conversation_id, suggestion_event(suggestion_id, request, reading, redacted, answer, page_url, details)
         )
         if first_handoff and self.on_first_handoff is not None:
             live = self.store.get(conversation_id)
@@ -228,17 +232,26 @@ class SuggestService:
     def _read(
         self, request: CustomerMessage, conversation: Conversation | None, suggester: Suggester, policy: DecisionPolicy
     ) -> Reading:
-        """The message analysed and decided: a chosen option resolves the question it answers (the question's text
-        read as the intent chosen; "something else" asks to rephrase; "a person" hands off)."""
+        """The message analysed and decided: a chosen option — clicked, or typed and mapped to it — resolves the
+        question it answers (the question's text read as the intent chosen; "something else" asks to rephrase; "a
+        person" hands off); any other message after the first is read with the conversation's settled intent."""
         question = answered_question(conversation, request.choice) if request.choice else None
         choice = request.choice
         said = normalize_text(request.text)
+        context = self.settings.context
+        if context and choice is None and said and (asked := open_question(conversation)) is not None:
+            typed = typed_choice(said, asked, suggester.analyse(request.text, request.locale).prediction)
+            question, choice = (asked, typed) if typed is not None else (None, None)
+        settled = settled_intent(conversation) if context and question is None else None
         if question is not None and choice is not None:
             said = said or question.option_label(choice.kind, choice.intent)
             if choice.kind is OptionKind.INTENT and choice.intent is not None:
                 analysis = suggester.analyse_as(question.text, choice.intent, question.locale)
             else:
                 analysis = suggester.analyse(question.text, question.locale)
+        elif settled is not None:
+            analysis = suggester.analyse_in_context(request.text, request.locale, settled)
+            said = analysis.text
         else:
             analysis = suggester.analyse(request.text, request.locale)
             said = analysis.text
@@ -372,4 +385,5 @@ class SuggestService:
             self.suggester.model.display_name,
             self.frustration.threshold,
             self.settings.fallback_locale,
+            self.details.describe,
         )

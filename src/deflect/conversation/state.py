@@ -39,6 +39,8 @@ class SuggestionEvent:
     # a clarifying question: {"step", "question", "options": [{"kind", "label", "intent", "article_id"}]}
     clarification: dict[str, Any] | None = None
     chosen_from: str | None = None  # the question's suggestion id, when the customer chose an option of it
+    # the details the message carried (deflect.conversation.details: kind, value, text, given); PII only as given
+    details: list[dict[str, Any]] = field(default_factory=list)
     at: float = field(default_factory=time.time)
     kind: Literal["suggestion"] = "suggestion"
 

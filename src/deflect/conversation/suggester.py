@@ -14,6 +14,7 @@ from deflect.conversation.batcher import MicroBatcher
 from deflect.core.records import Article
 from deflect.core.settings import Settings
 from deflect.core.text import detect_locale, normalize_text
+from deflect.intent.context import SettledIntent
 from deflect.intent.model import IntentModel, IntentPrediction
 from deflect.retrieval.index import ArticleHit, ArticleIndex, IndexChanges
 from deflect.retrieval.search import SearchOptions
@@ -28,6 +29,7 @@ class Analysis:
     prediction: IntentPrediction
     intent_name: str
     hits: list[ArticleHit]
+    vector: np.ndarray  # the message's sentence vector
 
 
 class Suggester:
@@ -85,7 +87,27 @@ class Suggester:
         locale = locale or detect_locale(text, self.settings.fallback_locale)
         vector, prediction = self._batcher.submit(text)
         hits = self._search(text, vector, locale, None if prediction.out_of_scope else dict(prediction.top_intents))
-        return Analysis(text, locale, detected, prediction, self.model.display_name(prediction.intent, locale), hits)
+        name = self.model.display_name(prediction.intent, locale)
+        return Analysis(text, locale, detected, prediction, name, hits, vector)
+
+    def analyse_in_context(self, text: str, locale: str | None, settled: SettledIntent) -> Analysis:
+        """`text` read with the conversation so far (deflect.intent.context): the message alone as `analyse` reads
+        it, and joined to the previous turn (one more encoder pass). Where the two readings disagree, the articles
+        come from the joined text, which names the topic. Without a context gate in the model, or when the message
+        alone is clear enough to be read alone, `analyse` (and no second encoder pass)."""
+        alone = self.analyse(text, locale)
+        gate = self.model.context_gate
+        if gate is None or (not alone.prediction.out_of_scope and alone.prediction.confidence >= gate.alone_confident):
+            return alone
+        joined = normalize_text(f"{settled.previous_text} {alone.text}")
+        joined_vector, _ = self._batcher.submit(joined)
+        prediction = self.model.read_in_context(alone.text, alone.vector, joined, joined_vector, settled)
+        hits = alone.hits
+        if prediction.intent != alone.prediction.intent or prediction.out_of_scope != alone.prediction.out_of_scope:
+            intents = None if prediction.out_of_scope else dict(prediction.top_intents)
+            hits = self._search(joined, joined_vector, alone.locale, intents)
+        name = self.model.display_name(prediction.intent, alone.locale)
+        return Analysis(alone.text, alone.locale, alone.locale_detected, prediction, name, hits, alone.vector)
 
     def analyse_as(self, text: str, intent: str, locale: str) -> Analysis:
         """`text` read as the customer said they meant it (an option they chose): `intent` for certain, and the
@@ -95,7 +117,7 @@ class Suggester:
         prediction = IntentPrediction(intent, 1.0, False, [(intent, 1.0)], in_scope_score=1.0)
         hits = self._search(text, vector, locale, {intent: 1.0})
         hits.sort(key=lambda hit: intent not in hit.article.intents)  # stable: the chosen intent's articles first
-        return Analysis(text, locale, False, prediction, self.model.display_name(intent, locale), hits)
+        return Analysis(text, locale, False, prediction, self.model.display_name(intent, locale), hits, vector)
 
     def _search(
         self, text: str, vector: np.ndarray, locale: str, intent_scores: dict[str, float] | None

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from deflect.core.demo import DEMO_ANSWERS, DEMO_ROUTING
+from deflect.core.demo import DEMO_ANSWERS, DEMO_DETAILS, DEMO_ROUTING
 
 
 class Settings(BaseSettings):
@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     clarify_turns: int = Field(
         2, ge=0, le=5, description="Clarifying questions in a row (choose, then rephrase) before handing off"
     )
+    context: bool = Field(
+        True,
+        description="Read a message with the previous turn (when the model has a context gate) and map typed replies "
+        "to a clarifying question's options",
+    )
     handoff_webhook_url: str | None = Field(None, description="POST each conversation's handoff package here")
     handoff_webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook deliveries")
     webhook_max_attempts: int = Field(5, ge=1, le=20, description="Delivery attempts before giving up")
@@ -77,6 +82,10 @@ class Settings(BaseSettings):
         Path(".deflect/answers.json"), description="Answer templates changed through the admin API"
     )
     routing_file: Path = Field(DEMO_ROUTING, description="Handoff routing: intent → team map and priorities (JSON)")
+    details_file: Path = Field(
+        DEMO_DETAILS,
+        description="Details pulled from messages into the handoff package: order numbers and the like (YAML)",
+    )
     redis_url: str | None = Field(
         None,
         validation_alias=AliasChoices("DEFLECT_REDIS_URL", "REDIS_URL"),

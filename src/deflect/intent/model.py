@@ -23,6 +23,7 @@ from deflect.core.records import OUT_OF_SCOPE, IntentLabel
 from deflect.core.text import normalize_text
 from deflect.encoders.for_artifact import EncoderRuntime, artifact_encoder
 from deflect.intent.calibration import softmax_with_temperature
+from deflect.intent.context import CONTINUES, ContextGate, SettledIntent, blend, context_features, says_it_alone
 from deflect.intent.features import CHAR_NGRAMS_FILE, CharNgrams, FeatureSettings, head_features
 from deflect.intent.ood import OutOfScopeScorer
 
@@ -122,6 +123,7 @@ class IntentModel:
         self.labels = labels
         self.manifest = manifest
         self.clarify_band = ClarifyBand.from_manifest(manifest)
+        self.context_gate = ContextGate.from_manifest(manifest)
         self._in_scope = np.array([i for i, name in enumerate(head.classes) if name != OUT_OF_SCOPE])
         self.intents = [head.classes[i] for i in self._in_scope]
 
@@ -134,23 +136,53 @@ class IntentModel:
 
     def predict_encoded(self, texts: Sequence[str], embeddings: np.ndarray, top_k: int = 3) -> list[IntentPrediction]:
         """Predictions for normalised texts whose embeddings are already computed (serving encodes once)."""
+        in_scope, scores = self.distributions(texts, embeddings)
+        return [
+            self._prediction(row, float(score), bool(score < self.out_of_scope_threshold), top_k)
+            for row, score in zip(in_scope, scores, strict=True)
+        ]
+
+    def read_in_context(
+        self,
+        text: str,
+        embedding: np.ndarray,
+        joined_text: str,
+        joined_embedding: np.ndarray,
+        settled: SettledIntent,
+        top_k: int = 3,
+    ) -> IntentPrediction:
+        """`text` read with the conversation so far (deflect.intent.context): `joined_text` is the previous turn
+        and the message together. Without a context gate the message is read alone."""
+        if self.context_gate is None:
+            return self.predict_encoded([text], embedding, top_k)[0]
+        (alone, joined), scores = self.distributions([text, joined_text], np.vstack([embedding, joined_embedding]))
+        prior = np.array([settled.intents.get(intent, 0.0) for intent in self.intents])
+        prior = prior / prior.sum() if prior.sum() > 0 else prior
+        alone_in_scope, joined_in_scope = (float(score) - self.out_of_scope_threshold for score in scores)
+        if says_it_alone(self.context_gate, alone, alone_in_scope):
+            return self._prediction(alone, float(scores[0]), False, top_k)
+        features = context_features(alone, joined, alone_in_scope, joined_in_scope, prior, len(text))
+        continuation = self.context_gate.continuation(features) if prior.any() else 0.0
+        # the joined text is in scope whenever the previous turn was: only the message alone can tell it is not
+        out_of_scope = continuation < CONTINUES and alone_in_scope < 0
+        return self._prediction(blend(alone, joined, prior, continuation), float(scores[0]), out_of_scope, top_k)
+
+    def distributions(self, texts: Sequence[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """In-scope intent probabilities (rows over `self.intents`) and out-of-scope scores of the texts."""
         embeddings = np.atleast_2d(embeddings)
         logits = self._logits(texts, embeddings)
         in_scope = softmax_with_temperature(logits, self.temperature)[:, self._in_scope]
-        scores = self.out_of_scope_scorer.score(logits, self._in_scope, embeddings)
-        predictions = []
-        for row, score in zip(in_scope, scores, strict=True):
-            order = np.argsort(-row)[:top_k]
-            predictions.append(
-                IntentPrediction(
-                    intent=self.intents[order[0]],
-                    confidence=float(row[order[0]]),
-                    out_of_scope=bool(score < self.out_of_scope_threshold),
-                    top_intents=[(self.intents[i], float(row[i])) for i in order],
-                    in_scope_score=float(score),
-                )
-            )
-        return predictions
+        return in_scope, self.out_of_scope_scorer.score(logits, self._in_scope, embeddings)
+
+    def _prediction(self, row: np.ndarray, score: float, out_of_scope: bool, top_k: int) -> IntentPrediction:
+        order = np.argsort(-row)[:top_k]
+        return IntentPrediction(
+            intent=self.intents[order[0]],
+            confidence=float(row[order[0]]),
+            out_of_scope=out_of_scope,
+            top_intents=[(self.intents[i], float(row[i])) for i in order],
+            in_scope_score=score,
+        )
 
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         return self.encoder.encode(texts, "query", show_progress=show_progress)

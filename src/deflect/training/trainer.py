@@ -60,6 +60,9 @@ class TrainingArguments:
     clarify_accuracy: float = 0.95
     clarify_option_coverage: float = OPTION_COVERAGE
     clarify_most_options: int = MOST_OPTIONS
+    # Labelled conversations the context gate is fitted on (deflect.training.context_gate), as "path@digest" so the
+    # fingerprint changes with their content; None reads every message alone.
+    conversations: str | None = None
     max_iter: int = 3000
 
 

@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.paths import BENCHMARK_DATA
 from deflect.core.errors import DataFormatError
+from deflect.core.records import OUT_OF_SCOPE
 
-CONVERSATIONS = BENCHMARK_DATA / "conversations"
-OUT_OF_SCOPE = "out_of_scope"
 TURN_KINDS = frozenset({"opening", "follow_up", "correction", "confirmation", "detail", "between", "new_topic"})
 CONTEXT_KINDS = frozenset({"follow_up", "correction", "confirmation", "detail"})  # elliptical or corrective turns
 SPLITS = frozenset({"validation", "test"})
@@ -103,12 +101,13 @@ def read_conversations(path: Path, intents: frozenset[str]) -> list[LabelledConv
 
 
 def evaluation_set(
-    intents: frozenset[str], folder: Path = CONVERSATIONS, split: str | None = "test"
+    folder: Path, intents: frozenset[str], split: str | None = "test"
 ) -> tuple[list[LabelledConversation], list[LabelledConversation]]:
-    """(conversations, single between-intent messages) of every locale, of one split (None: both)."""
+    """(conversations, single between-intent messages) of every locale in `folder` (or of the one file `folder`
+    names), of one split (None: both)."""
     conversations: list[LabelledConversation] = []
     between: list[LabelledConversation] = []
-    for path in sorted(folder.glob("*.jsonl")):
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else [folder]:
         rows = read_conversations(path, intents)
         (between if path.stem.startswith("between") else conversations).extend(rows)
     keep = (lambda c: c.split == split) if split else (lambda c: True)
