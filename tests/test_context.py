@@ -13,6 +13,7 @@ from benchmarks.paths import CONVERSATIONS
 from deflect.api.auth import Role
 from deflect.conversation.clarify import Choice
 from deflect.conversation.follow_up import settled_intent, typed_choice
+from deflect.conversation.policy import DecisionPolicy
 from deflect.conversation.state import Conversation, SuggestionEvent
 from deflect.core.settings import Settings
 from deflect.core.vocabulary import Decision, OptionKind, ReasonCode
@@ -22,6 +23,7 @@ from deflect.intent.model import IntentModel, IntentPrediction
 from deflect.retrieval.index import ArticleIndex
 from deflect.training.context_gate import ContextGateError, fit_context_gate
 from tests.api_clients import api_clients
+from tests.test_clarify import HITS
 
 
 def _question(*intents: str) -> SuggestionEvent:
@@ -107,6 +109,19 @@ def test_the_demo_artifact_carries_a_gate_fitted_on_the_validation_conversations
     assert list(section["weights"]) == list(CONTEXT_FEATURES)
     assert section["conversations"] >= 100
     assert section["cross_validated_accuracy_in_context"] > section["accuracy_alone"] + 0.2
+    # readings in context are answered from their own threshold, where 95% of them were right
+    assert section["answerable_right"] >= 0.95 and 0.0 < section["answer_threshold"] <= 1.0
+
+
+def test_a_reading_in_context_below_its_own_threshold_is_not_answered() -> None:
+    policy = DecisionPolicy(answer_threshold=0.7, out_of_scope_threshold=0.0)
+    top = [("refund_status", 0.8), ("return_request", 0.1)]
+    alone = IntentPrediction("refund_status", 0.8, False, top, in_scope_score=1.0)
+    in_context = IntentPrediction("refund_status", 0.8, False, top, in_scope_score=1.0, answer_threshold=0.9)
+
+    assert policy.decide(alone, "환불 조회", HITS).decision is Decision.BOT_ANSWER
+    outcome = policy.decide(in_context, "환불 조회", HITS)
+    assert (outcome.decision, outcome.reason_code) == (Decision.SUGGEST_ARTICLES, ReasonCode.LOW_CONFIDENCE)
 
 
 def test_the_gate_never_reads_the_test_conversations(demo_model: IntentModel) -> None:

@@ -56,13 +56,15 @@ class DecisionPolicy:
         band = self.clarify
         if band is None or self.clarify_turns <= 0 or len(prediction.top_intents) < 2:
             return None
-        if prediction.confidence >= self.threshold_for(prediction.intent):
+        if prediction.confidence >= self.threshold_of(prediction):
             runner_up = prediction.top_intents[1][1]
             return ReasonCode.AMBIGUOUS if prediction.confidence - runner_up < band.margin else None
         return ReasonCode.LOW_CONFIDENCE if prediction.confidence >= band.floor else None
 
-    def threshold_for(self, intent: str) -> float:
-        return self.intent_answer_thresholds.get(intent, self.answer_threshold)
+    def threshold_of(self, prediction: IntentPrediction) -> float:
+        """The intent's answer threshold, or the reading's own when that is higher (a reading in context)."""
+        threshold = self.intent_answer_thresholds.get(prediction.intent, self.answer_threshold)
+        return max(threshold, prediction.answer_threshold or 0.0)
 
     def decide(
         self,
@@ -110,7 +112,7 @@ class DecisionPolicy:
             return PolicyOutcome(
                 Decision.HANDOFF, ReasonCode.NO_ARTICLE, f"No help-center article matches '{intent_name}'."
             )
-        threshold = self.threshold_for(prediction.intent)
+        threshold = self.threshold_of(prediction)
         unclear = None if chosen else self.would_clarify(prediction)
         if unclear is not None:
             return self._clarify(unclear, intent_name, confidence, prediction, signals)

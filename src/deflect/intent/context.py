@@ -50,6 +50,7 @@ class ContextGate:
     weights: tuple[float, ...]
     intercept: float
     alone_confident: float = 1.01  # above any confidence: every message after the first is read in context
+    answer_threshold: float = 0.0  # the least confidence to answer a reading in context (above the model's own)
 
     def __post_init__(self) -> None:
         if len(self.weights) != len(CONTEXT_FEATURES):
@@ -70,6 +71,7 @@ class ContextGate:
                 tuple(float(weights[name]) for name in CONTEXT_FEATURES),
                 float(section["intercept"]),
                 float(section["alone_confident"]),
+                float(section["answer_threshold"]),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ArtifactError(
@@ -81,6 +83,7 @@ class ContextGate:
             "weights": dict(zip(CONTEXT_FEATURES, self.weights, strict=True)),
             "intercept": self.intercept,
             "alone_confident": self.alone_confident,
+            "answer_threshold": self.answer_threshold,
             **details,
         }
 

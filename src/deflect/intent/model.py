@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,8 @@ class IntentPrediction:
     out_of_scope: bool
     top_intents: list[tuple[str, float]]
     in_scope_score: float  # the out-of-scope detector's score; below the model's threshold means out of scope
+    # the least confidence to answer this reading when it was chosen apart from the model's (a reading in context)
+    answer_threshold: float | None = None
 
 
 OPTION_COVERAGE = 0.9  # a clarifying question's intent options hold this much of the probability…
@@ -165,7 +167,8 @@ class IntentModel:
         continuation = self.context_gate.continuation(features) if prior.any() else 0.0
         # the joined text is in scope whenever the previous turn was: only the message alone can tell it is not
         out_of_scope = continuation < CONTINUES and alone_in_scope < 0
-        return self._prediction(blend(alone, joined, prior, continuation), float(scores[0]), out_of_scope, top_k)
+        prediction = self._prediction(blend(alone, joined, prior, continuation), float(scores[0]), out_of_scope, top_k)
+        return replace(prediction, answer_threshold=self.context_gate.answer_threshold)
 
     def distributions(self, texts: Sequence[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """In-scope intent probabilities (rows over `self.intents`) and out-of-scope scores of the texts."""

@@ -16,6 +16,7 @@ from deflect.core.text import normalize_text
 from deflect.ingest.conversations import LabelledConversation
 from deflect.intent.context import CONTEXT_FEATURES, CONTINUES, ContextGate, blend, context_features, says_it_alone
 from deflect.intent.model import IntentModel
+from deflect.training.thresholds import choose_answer_threshold
 
 C_VALUES = (0.1, 1.0, 10.0)
 ALONE_CONFIDENT = (0.7, 0.8, 0.9, 0.95, 0.99, 1.01)  # 1.01: never read alone
@@ -73,26 +74,44 @@ def gate_examples(model: IntentModel, conversations: list[LabelledConversation])
     return examples
 
 
-def _accuracy(examples: GateExamples, continuation: np.ndarray, alone_confident: float) -> float:
-    """Turns read right, as deflect.intent.model reads them in context: out of scope when the message alone is and
-    does not continue, else the blended intent (or the alone one, when it is confident enough)."""
+@dataclass(frozen=True)
+class HeldOutReading:
+    in_context: bool  # False: read alone (confident enough) or out of scope
+    confidence: float
+    right: bool
+
+
+def _readings(examples: GateExamples, continuation: np.ndarray, alone_confident: float) -> list[HeldOutReading]:
+    """Each turn as deflect.intent.model reads it in context: out of scope when the message alone is and does not
+    continue, else the blended intent (or the alone one, when it is confident enough)."""
     gate = ContextGate((0.0,) * len(CONTEXT_FEATURES), 0.0, alone_confident)
-    right = []
+    readings = []
     for (alone, joined, prior, alone_in_scope, intent), g in zip(examples.readings, continuation, strict=True):
         if says_it_alone(gate, alone, alone_in_scope):
-            right.append(int(np.argmax(alone)) == intent)
+            readings.append(HeldOutReading(False, float(alone.max()), int(np.argmax(alone)) == intent))
         elif g < CONTINUES and alone_in_scope < 0:
-            right.append(intent < 0)
+            readings.append(HeldOutReading(False, 0.0, intent < 0))
         else:
-            right.append(int(np.argmax(blend(alone, joined, prior, float(g)))) == intent)
-    return float(np.mean(right))
+            blended = blend(alone, joined, prior, float(g))
+            readings.append(HeldOutReading(True, float(blended.max()), int(np.argmax(blended)) == intent))
+    return readings
+
+
+def _accuracy(readings: list[HeldOutReading]) -> float:
+    return float(np.mean([reading.right for reading in readings]))
 
 
 def fit_context_gate(
-    model: IntentModel, conversations: list[LabelledConversation], source: str, folds: int = 5
+    model: IntentModel,
+    conversations: list[LabelledConversation],
+    source: str,
+    folds: int = 5,
+    answer_precision: float = 0.95,
 ) -> tuple[ContextGate, dict]:
     """The gate with the C that predicts continuations best (log-loss, conversations kept whole across folds),
-    refitted on every example; and its cross-validated figures beside reading every turn alone."""
+    refitted on every example; `alone_confident` where the most turns are read right; and the answer threshold of
+    readings in context: the lowest confidence with `answer_precision` of them right — all on the cross-validated
+    readings. Returns it with its cross-validated figures beside reading every turn alone."""
     examples = gate_examples(model, conversations)
     features, continues = np.array(examples.features), np.array(examples.continues)
     if continues.all() or not continues.any():
@@ -106,19 +125,33 @@ def fit_context_gate(
         )[:, 1]
     log_loss = {c: float(-np.mean(np.log(np.where(continues, p, 1 - p).clip(1e-12)))) for c, p in held_out.items()}
     best = min(C_VALUES, key=lambda c: log_loss[c])
-    alone_confident = max(ALONE_CONFIDENT, key=lambda level: (_accuracy(examples, held_out[best], level), -level))
+    alone_confident = max(
+        ALONE_CONFIDENT, key=lambda level: (_accuracy(_readings(examples, held_out[best], level)), -level)
+    )
+    readings = _readings(examples, held_out[best], alone_confident)
+    in_context = [reading for reading in readings if reading.in_context]
+    answer_threshold = choose_answer_threshold(
+        np.array([reading.confidence for reading in in_context]),
+        np.array([reading.right for reading in in_context]),
+        answer_precision,
+    )
     fitted = LogisticRegression(C=best, max_iter=2000).fit(features, continues)
-    gate = ContextGate(tuple(float(w) for w in fitted.coef_[0]), float(fitted.intercept_[0]), alone_confident)
-    never = np.zeros(len(continues))
+    weights = tuple(float(w) for w in fitted.coef_[0])
+    gate = ContextGate(weights, float(fitted.intercept_[0]), alone_confident, answer_threshold)
+    answered = [reading for reading in in_context if reading.confidence >= answer_threshold]
     report = {
         "source": source,
         "conversations": len(set(examples.groups)),
         "examples": len(continues),
         "features": list(CONTEXT_FEATURES),
         "C": best,
-        "objective": "C: least cross-validated log-loss of continuation; alone_confident: most turns read right",
+        "objective": "C: least cross-validated log-loss of continuation; alone_confident: most turns read right; "
+        f"answer_threshold: lowest confidence with ≥{answer_precision:.0%} of readings in context right",
         "cross_validated_log_loss": round(log_loss[best], 4),
-        "cross_validated_accuracy_in_context": round(_accuracy(examples, held_out[best], alone_confident), 4),
-        "accuracy_alone": round(_accuracy(examples, never, 0.0), 4),
+        "cross_validated_accuracy_in_context": round(_accuracy(readings), 4),
+        "accuracy_alone": round(_accuracy(_readings(examples, np.zeros(len(continues)), 0.0)), 4),
+        "readings_in_context": len(in_context),
+        "answerable_in_context": round(len(answered) / max(len(in_context), 1), 4),
+        "answerable_right": round(_accuracy(answered), 4) if answered else 0.0,
     }
     return gate, report

@@ -51,10 +51,10 @@ def files_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _add_context_gate(model: IntentModel, metrics: dict, conversations: Path) -> None:
+def _add_context_gate(model: IntentModel, metrics: dict, conversations: Path, answer_precision: float) -> None:
     labelled, _ = evaluation_set(conversations, frozenset(model.intents), split=None)
     try:
-        gate, report = fit_context_gate(model, labelled, str(conversations))
+        gate, report = fit_context_gate(model, labelled, str(conversations), answer_precision=answer_precision)
     except ContextGateError as error:
         raise TrainingDataError(f"{conversations}: {error}") from None
     model.context_gate = gate
@@ -101,7 +101,7 @@ def run_training(
     if merge is not None and reviewed is not None:
         result.model.manifest["data"]["reviewed"] = merge.manifest(reviewed)
     if conversations is not None:
-        _add_context_gate(result.model, result.metrics, Path(conversations))
+        _add_context_gate(result.model, result.metrics, Path(conversations), arguments.answer_precision)
     with staged_folder(out) as staging:
         result.model.save_pretrained(staging)
         write_json(staging / "metrics.json", result.metrics)
