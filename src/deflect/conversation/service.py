@@ -240,7 +240,8 @@ class SuggestService:
         said = normalize_text(request.text)
         context = self.settings.context
         if context and choice is None and said and (asked := open_question(conversation)) is not None:
-            typed = typed_choice(said, asked, suggester.analyse(request.text, request.locale).prediction)
+            reply = suggester.analyse(request.text, request.locale).prediction
+            typed = typed_choice(said, asked, reply, policy.threshold_of(reply))
             question, choice = (asked, typed) if typed is not None else (None, None)
         settled = settled_intent(conversation) if context and question is None else None
         if question is not None and choice is not None:

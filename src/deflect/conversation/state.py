@@ -2,16 +2,20 @@
 the widget sent), kept in process or, when several workers serve together, in Redis.
 
 Appending is the only write, so concurrent workers never overwrite each other's events. Text is stored only after
-PII redaction. State expires after a time-to-live; the review queue (not this module) is the durable record."""
+PII redaction, and a message's sentence vector only when its text held no PII. State expires after a time-to-live;
+the review queue (not this module) is the durable record."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+import numpy as np
 
 from deflect.core.vocabulary import UNHELPFUL, FeedbackKind
 
@@ -41,8 +45,17 @@ class SuggestionEvent:
     chosen_from: str | None = None  # the question's suggestion id, when the customer chose an option of it
     # the details the message carried (deflect.conversation.details: kind, value, text, given); PII only as given
     details: list[dict[str, Any]] = field(default_factory=list)
+    # the sentence vector of the text the reading rests on (float16, base64), when that text is a redacted one: the
+    # next message is read joined to it (deflect.intent.context) without encoding this turn again
+    vector: str | None = None
     at: float = field(default_factory=time.time)
     kind: Literal["suggestion"] = "suggestion"
+
+    @property
+    def sentence_vector(self) -> np.ndarray | None:
+        if self.vector is None:
+            return None
+        return np.frombuffer(base64.b64decode(self.vector), dtype=np.float16).astype(np.float32)
 
     @property
     def offered(self) -> list[dict[str, Any]]:
@@ -97,6 +110,11 @@ _EVENT_TYPES: dict[str, type] = {
     "history": HistoryEvent,
     "opened": OpenedEvent,
 }
+
+
+def packed_vector(vector: np.ndarray) -> str:
+    """A sentence vector as a SuggestionEvent keeps it."""
+    return base64.b64encode(np.asarray(vector, dtype=np.float16).tobytes()).decode("ascii")
 
 
 def encode_event(event: Event) -> str:

@@ -14,7 +14,7 @@ from deflect.conversation.batcher import MicroBatcher
 from deflect.core.records import Article
 from deflect.core.settings import Settings
 from deflect.core.text import detect_locale, normalize_text
-from deflect.intent.context import SettledIntent
+from deflect.intent.context import SettledIntent, joined_vector
 from deflect.intent.model import IntentModel, IntentPrediction
 from deflect.retrieval.index import ArticleHit, ArticleIndex, IndexChanges
 from deflect.retrieval.search import SearchOptions
@@ -92,20 +92,24 @@ class Suggester:
 
     def analyse_in_context(self, text: str, locale: str | None, settled: SettledIntent) -> Analysis:
         """`text` read with the conversation so far (deflect.intent.context): the message alone as `analyse` reads
-        it, and joined to the previous turn (one more encoder pass). Where the two readings disagree, the articles
-        come from the joined text, which names the topic. Without a context gate in the model, or when the message
-        alone is clear enough to be read alone, `analyse` (and no second encoder pass)."""
+        it, and joined to the previous turn (its vector from the conversation, or encoded again when the
+        conversation did not keep it). Where the two readings disagree, the articles come from the joined text,
+        which names the topic. Without a context gate in the model, or when the message alone is clear enough to be
+        read alone, `analyse`."""
         alone = self.analyse(text, locale)
         gate = self.model.context_gate
         if gate is None or (not alone.prediction.out_of_scope and alone.prediction.confidence >= gate.alone_confident):
             return alone
+        previous = settled.previous_vector
+        if previous is None:
+            previous, _ = self._batcher.submit(normalize_text(settled.previous_text))
         joined = normalize_text(f"{settled.previous_text} {alone.text}")
-        joined_vector, _ = self._batcher.submit(joined)
-        prediction = self.model.read_in_context(alone.text, alone.vector, joined, joined_vector, settled)
+        joined_embedding = joined_vector(alone.vector, previous)
+        prediction = self.model.read_in_context(alone.text, alone.vector, joined, joined_embedding, settled)
         hits = alone.hits
         if prediction.intent != alone.prediction.intent or prediction.out_of_scope != alone.prediction.out_of_scope:
             intents = None if prediction.out_of_scope else dict(prediction.top_intents)
-            hits = self._search(joined, joined_vector, alone.locale, intents)
+            hits = self._search(joined, joined_embedding, alone.locale, intents)
         name = self.model.display_name(prediction.intent, alone.locale)
         return Analysis(alone.text, alone.locale, alone.locale_detected, prediction, name, hits, alone.vector)
 

@@ -163,11 +163,11 @@ class IntentModel:
         alone_in_scope, joined_in_scope = (float(score) - self.out_of_scope_threshold for score in scores)
         if says_it_alone(self.context_gate, alone, alone_in_scope):
             return self._prediction(alone, float(scores[0]), False, top_k)
-        features = context_features(alone, joined, alone_in_scope, joined_in_scope, prior, len(text))
+        features = context_features(alone, joined, alone_in_scope, joined_in_scope, prior, text)
         continuation = self.context_gate.continuation(features) if prior.any() else 0.0
         # the joined text is in scope whenever the previous turn was: only the message alone can tell it is not
         out_of_scope = continuation < CONTINUES and alone_in_scope < 0
-        prediction = self._prediction(blend(alone, joined, prior, continuation), float(scores[0]), out_of_scope, top_k)
+        prediction = self._prediction(blend(alone, prior, continuation), float(scores[0]), out_of_scope, top_k)
         return replace(prediction, answer_threshold=self.context_gate.answer_threshold)
 
     def distributions(self, texts: Sequence[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
