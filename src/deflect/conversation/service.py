@@ -239,19 +239,21 @@ class SuggestService:
         choice = request.choice
         said = normalize_text(request.text)
         context = self.settings.context
+        message = None
         if context and choice is None and said and (asked := open_question(conversation)) is not None:
-            reply = suggester.analyse(request.text, request.locale).prediction
-            typed = typed_choice(said, asked, reply, policy.threshold_of(reply))
+            message = suggester.read(request.text)
+            typed = typed_choice(said, asked, message.prediction, policy.threshold_of(message.prediction))
             question, choice = (asked, typed) if typed is not None else (None, None)
         settled = settled_intent(conversation) if context and question is None else None
         if question is not None and choice is not None:
             said = said or question.option_label(choice.kind, choice.intent)
             if choice.kind is OptionKind.INTENT and choice.intent is not None:
-                analysis = suggester.analyse_as(question.text, choice.intent, question.locale)
+                kept = question.sentence_vector
+                analysis = suggester.analyse_as(question.text, choice.intent, question.locale, kept)
             else:
                 analysis = suggester.analyse(question.text, question.locale)
         elif settled is not None:
-            analysis = suggester.analyse_in_context(request.text, request.locale, settled)
+            analysis = suggester.analyse_in_context(message or suggester.read(request.text), request.locale, settled)
             said = analysis.text
         else:
             analysis = suggester.analyse(request.text, request.locale)

@@ -22,6 +22,13 @@ from deflect.retrieval.versions import index_root
 
 
 @dataclass(frozen=True)
+class MessageReading:
+    text: str  # normalised
+    vector: np.ndarray  # the message's sentence vector
+    prediction: IntentPrediction  # the message read alone
+
+
+@dataclass(frozen=True)
 class Analysis:
     text: str
     locale: str
@@ -83,41 +90,58 @@ class Suggester:
         return analysis
 
     def _analyse(self, text: str, locale: str | None) -> Analysis:
-        detected = locale is None
-        locale = locale or detect_locale(text, self.settings.fallback_locale)
         vector, prediction = self._batcher.submit(text)
-        hits = self._search(text, vector, locale, None if prediction.out_of_scope else dict(prediction.top_intents))
-        name = self.model.display_name(prediction.intent, locale)
-        return Analysis(text, locale, detected, prediction, name, hits, vector)
+        return self._analysis(MessageReading(text, vector, prediction), locale, prediction, text, vector)
 
-    def analyse_in_context(self, text: str, locale: str | None, settled: SettledIntent) -> Analysis:
-        """`text` read with the conversation so far (deflect.intent.context): the message alone as `analyse` reads
-        it, and joined to the previous turn (its vector from the conversation, or encoded again when the
-        conversation did not keep it). Where the two readings disagree, the articles come from the joined text,
-        which names the topic. Without a context gate in the model, or when the message alone is clear enough to be
-        read alone, `analyse`."""
-        alone = self.analyse(text, locale)
+    def read(self, text: str) -> MessageReading:
+        """The message encoded and classified alone: one encoder pass (batched with concurrent requests), no
+        search and no cache."""
+        text = normalize_text(text)
+        vector, prediction = self._batcher.submit(text)
+        return MessageReading(text, vector, prediction)
+
+    def analyse_in_context(self, message: MessageReading, locale: str | None, settled: SettledIntent) -> Analysis:
+        """A message read with the conversation so far (deflect.intent.context): alone, and joined to the previous
+        turn (its vector from the conversation, or encoded again when the conversation did not keep it). Where the
+        two readings disagree, the articles are searched for the joined text, which names the topic. Without a
+        context gate in the model, or when the message alone is clear enough to be read alone, as `analyse`
+        reads it."""
         gate = self.model.context_gate
-        if gate is None or (not alone.prediction.out_of_scope and alone.prediction.confidence >= gate.alone_confident):
-            return alone
+        alone = message.prediction
+        if gate is None or (not alone.out_of_scope and alone.confidence >= gate.alone_confident):
+            return self._analysis(message, locale, alone, message.text, message.vector)
         previous = settled.previous_vector
         if previous is None:
             previous, _ = self._batcher.submit(normalize_text(settled.previous_text))
-        joined = normalize_text(f"{settled.previous_text} {alone.text}")
-        joined_embedding = joined_vector(alone.vector, previous)
-        prediction = self.model.read_in_context(alone.text, alone.vector, joined, joined_embedding, settled)
-        hits = alone.hits
-        if prediction.intent != alone.prediction.intent or prediction.out_of_scope != alone.prediction.out_of_scope:
-            intents = None if prediction.out_of_scope else dict(prediction.top_intents)
-            hits = self._search(joined, joined_embedding, alone.locale, intents)
-        name = self.model.display_name(prediction.intent, alone.locale)
-        return Analysis(alone.text, alone.locale, alone.locale_detected, prediction, name, hits, alone.vector)
+        joined = normalize_text(f"{settled.previous_text} {message.text}")
+        joined_embedding = joined_vector(message.vector, previous)
+        prediction = self.model.read_in_context(message.text, alone, joined, joined_embedding, settled)
+        if prediction.intent != alone.intent or prediction.out_of_scope != alone.out_of_scope:
+            return self._analysis(message, locale, prediction, joined, joined_embedding)
+        return self._analysis(message, locale, prediction, message.text, message.vector)
 
-    def analyse_as(self, text: str, intent: str, locale: str) -> Analysis:
+    def _analysis(
+        self,
+        message: MessageReading,
+        locale: str | None,
+        prediction: IntentPrediction,
+        search_text: str,
+        search_vector: np.ndarray,
+    ) -> Analysis:
+        detected = locale is None
+        locale = locale or detect_locale(message.text, self.settings.fallback_locale)
+        intents = None if prediction.out_of_scope else dict(prediction.top_intents)
+        hits = self._search(search_text, search_vector, locale, intents)
+        name = self.model.display_name(prediction.intent, locale)
+        return Analysis(message.text, locale, detected, prediction, name, hits, message.vector)
+
+    def analyse_as(self, text: str, intent: str, locale: str, vector: np.ndarray | None = None) -> Analysis:
         """`text` read as the customer said they meant it (an option they chose): `intent` for certain, and the
-        articles for the text with that intent's articles first."""
+        articles for the text with that intent's articles first. `vector`: the text's, when the conversation kept
+        it (else it is encoded)."""
         text = normalize_text(text)
-        vector, _ = self._batcher.submit(text)
+        if vector is None:
+            vector, _ = self._batcher.submit(text)
         prediction = IntentPrediction(intent, 1.0, False, [(intent, 1.0)], in_scope_score=1.0)
         hits = self._search(text, vector, locale, {intent: 1.0})
         hits.sort(key=lambda hit: intent not in hit.article.intents)  # stable: the chosen intent's articles first

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ class IntentPrediction:
     in_scope_score: float  # the out-of-scope detector's score; below the model's threshold means out of scope
     # the least confidence to answer this reading when it was chosen apart from the model's (a reading in context)
     answer_threshold: float | None = None
+    # the in-scope probabilities over the model's intents, for reading the message again in context
+    distribution: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 OPTION_COVERAGE = 0.9  # a clarifying question's intent options hold this much of the probability…
@@ -92,9 +94,24 @@ class LinearHead:
     classes: list[str]
     coef: np.ndarray  # (classes, features)
     intercept: np.ndarray  # (classes,)
+    # the weights split at a dense block's width and transposed, made once
+    _blocks: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, init=False, repr=False)
 
     def logits(self, features: Any) -> np.ndarray:
         return np.asarray(features @ self.coef.T) + self.intercept
+
+    def block_logits(self, dense: np.ndarray, sparse: Any) -> np.ndarray:
+        """`logits` of the dense and sparse feature blocks side by side, without building the stacked matrix."""
+        dense_weights, sparse_weights = self._block_weights(dense.shape[1])
+        return dense @ dense_weights + np.asarray(sparse @ sparse_weights) + self.intercept
+
+    def _block_weights(self, width: int) -> tuple[np.ndarray, np.ndarray]:
+        if width not in self._blocks:
+            self._blocks[width] = (
+                np.ascontiguousarray(self.coef[:, :width].T),
+                np.ascontiguousarray(self.coef[:, width:].T),
+            )
+        return self._blocks[width]
 
 
 class IntentModel:
@@ -134,7 +151,10 @@ class IntentModel:
         return str(self.manifest.get("version", "unversioned"))
 
     def _logits(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
-        return self.head.logits(head_features(embeddings, texts, self.feature_settings, self.char_ngrams))
+        if self.char_ngrams is None:
+            return self.head.logits(head_features(embeddings, texts, self.feature_settings, None))
+        dense = np.atleast_2d(embeddings) * self.feature_settings.embedding_weight
+        return self.head.block_logits(dense, self.char_ngrams.transform(texts))
 
     def predict_encoded(self, texts: Sequence[str], embeddings: np.ndarray, top_k: int = 3) -> list[IntentPrediction]:
         """Predictions for normalised texts whose embeddings are already computed (serving encodes once)."""
@@ -147,27 +167,31 @@ class IntentModel:
     def read_in_context(
         self,
         text: str,
-        embedding: np.ndarray,
+        alone: IntentPrediction,
         joined_text: str,
         joined_embedding: np.ndarray,
         settled: SettledIntent,
         top_k: int = 3,
     ) -> IntentPrediction:
-        """`text` read with the conversation so far (deflect.intent.context): `joined_text` is the previous turn
-        and the message together. Without a context gate the message is read alone."""
-        if self.context_gate is None:
-            return self.predict_encoded([text], embedding, top_k)[0]
-        (alone, joined), scores = self.distributions([text, joined_text], np.vstack([embedding, joined_embedding]))
+        """`text`, read `alone` by `predict_encoded`, read again with the conversation so far
+        (deflect.intent.context): `joined_text` is the previous turn and the message together. Without a context
+        gate, or without the alone reading's distribution, the message is read alone."""
+        if self.context_gate is None or alone.distribution is None:
+            return alone
+        alone_row = alone.distribution
+        (joined,), (joined_score,) = self.distributions([joined_text], joined_embedding)
         prior = np.array([settled.intents.get(intent, 0.0) for intent in self.intents])
         prior = prior / prior.sum() if prior.sum() > 0 else prior
-        alone_in_scope, joined_in_scope = (float(score) - self.out_of_scope_threshold for score in scores)
-        if says_it_alone(self.context_gate, alone, alone_in_scope):
-            return self._prediction(alone, float(scores[0]), False, top_k)
-        features = context_features(alone, joined, alone_in_scope, joined_in_scope, prior, text)
+        alone_in_scope = alone.in_scope_score - self.out_of_scope_threshold
+        joined_in_scope = float(joined_score) - self.out_of_scope_threshold
+        if says_it_alone(self.context_gate, alone_row, alone_in_scope):
+            return alone
+        features = context_features(alone_row, joined, alone_in_scope, joined_in_scope, prior, text)
         continuation = self.context_gate.continuation(features) if prior.any() else 0.0
         # the joined text is in scope whenever the previous turn was: only the message alone can tell it is not
         out_of_scope = continuation < CONTINUES and alone_in_scope < 0
-        prediction = self._prediction(blend(alone, prior, continuation), float(scores[0]), out_of_scope, top_k)
+        blended = blend(alone_row, prior, continuation)
+        prediction = self._prediction(blended, alone.in_scope_score, out_of_scope, top_k)
         return replace(prediction, answer_threshold=self.context_gate.answer_threshold)
 
     def distributions(self, texts: Sequence[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -185,6 +209,7 @@ class IntentModel:
             out_of_scope=out_of_scope,
             top_intents=[(self.intents[i], float(row[i])) for i in order],
             in_scope_score=score,
+            distribution=row,
         )
 
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
