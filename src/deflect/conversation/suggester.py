@@ -106,9 +106,8 @@ class Suggester:
         two readings disagree, the articles are searched for the joined text, which names the topic. Without a
         context gate in the model, or when the message alone is clear enough to be read alone, as `analyse`
         reads it."""
-        gate = self.model.context_gate
         alone = message.prediction
-        if gate is None or (not alone.out_of_scope and alone.confidence >= gate.alone_confident):
+        if self.model.reads_alone(alone):
             return self._analysis(message, locale, alone, message.text, message.vector)
         previous = settled.previous_vector
         if previous is None:

@@ -23,7 +23,7 @@ from deflect.core.records import OUT_OF_SCOPE, IntentLabel
 from deflect.core.text import normalize_text
 from deflect.encoders.for_artifact import EncoderRuntime, artifact_encoder
 from deflect.intent.calibration import softmax_with_temperature
-from deflect.intent.context import CONTINUES, ContextGate, SettledIntent, blend, context_features, says_it_alone
+from deflect.intent.context import CONTINUES, ContextGate, SettledIntent, blend, context_features
 from deflect.intent.features import CHAR_NGRAMS_FILE, CharNgrams, FeatureSettings, head_features
 from deflect.intent.ood import OutOfScopeScorer
 
@@ -176,16 +176,15 @@ class IntentModel:
         """`text`, read `alone` by `predict_encoded`, read again with the conversation so far
         (deflect.intent.context): `joined_text` is the previous turn and the message together. Without a context
         gate, or without the alone reading's distribution, the message is read alone."""
-        if self.context_gate is None or alone.distribution is None:
+        if self.reads_alone(alone) or alone.distribution is None:
             return alone
+        assert self.context_gate is not None
         alone_row = alone.distribution
         (joined,), (joined_score,) = self.distributions([joined_text], joined_embedding)
         prior = np.array([settled.intents.get(intent, 0.0) for intent in self.intents])
         prior = prior / prior.sum() if prior.sum() > 0 else prior
         alone_in_scope = alone.in_scope_score - self.out_of_scope_threshold
         joined_in_scope = float(joined_score) - self.out_of_scope_threshold
-        if says_it_alone(self.context_gate, alone_row, alone_in_scope):
-            return alone
         features = context_features(alone_row, joined, alone_in_scope, joined_in_scope, prior, text)
         continuation = self.context_gate.continuation(features) if prior.any() else 0.0
         # the joined text is in scope whenever the previous turn was: only the message alone can tell it is not
@@ -193,6 +192,12 @@ class IntentModel:
         blended = blend(alone_row, prior, continuation)
         prediction = self._prediction(blended, alone.in_scope_score, out_of_scope, top_k)
         return replace(prediction, answer_threshold=self.context_gate.answer_threshold)
+
+    def reads_alone(self, alone: IntentPrediction) -> bool:
+        """Whether a message read `alone` is read alone whatever the conversation says: no context gate, or the
+        message is in scope at the gate's `alone_confident` level."""
+        gate = self.context_gate
+        return gate is None or (not alone.out_of_scope and alone.confidence >= gate.alone_confident)
 
     def distributions(self, texts: Sequence[str], embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """In-scope intent probabilities (rows over `self.intents`) and out-of-scope scores of the texts."""
