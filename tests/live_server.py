@@ -3,14 +3,19 @@ browser tests share. Screenshots go to `tests/screenshots/` (kept out of git), w
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -23,6 +28,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def http_receiver(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """A threaded loopback HTTP server answering with `handler`, running until `.shutdown()`: the stand-in for a
+    helpdesk, a webhook receiver or a vendor's API in the tests."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def address(server: ThreadingHTTPServer) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}"
 
 
 @contextmanager
@@ -41,6 +58,35 @@ def serving(app: FastAPI, deadline_seconds: float = 120) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def start_deflect_serve(
+    model_dir: Path, index_dir: Path, tmp_path: Path, database_url: str, port: int, **settings: str
+) -> subprocess.Popen:
+    """A real `deflect serve` process on `port`, storing its events in `database_url`; returns once it is ready.
+    `settings` are more DEFLECT_* variables, by their lower-case names without the prefix."""
+    env = {
+        **os.environ,
+        "DEFLECT_API_KEYS_FILE": str(tmp_path / "keys.json"),
+        "DEFLECT_DATABASE_URL": database_url,
+        "DEFLECT_ANSWERS_OVERRIDES_FILE": str(tmp_path / "answers.json"),
+        "DEFLECT_RATE_LIMIT_PER_MINUTE": "1000000",
+        **{f"DEFLECT_{name.upper()}": value for name, value in settings.items()},
+    }
+    env.pop("REDIS_URL", None)
+    command = [sys.executable, "-m", "deflect.cli.main", "serve", "--model", str(model_dir), "--index", str(index_dir)]
+    server = subprocess.Popen(
+        [*command, "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    server.kill()
+    raise RuntimeError("deflect serve did not become ready")
 
 
 @contextmanager

@@ -3,16 +3,13 @@ suggestions, and every suggestion it answered with 200 is in the event database 
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
+from live_server import free_port, start_deflect_serve
 
 from deflect.api.auth import KeyStore, Role
 from deflect.store.events import EventStore
@@ -20,43 +17,13 @@ from deflect.store.events import EventStore
 MESSAGES = ["where is my parcel", "택배가 어디에 있나요?", "I want a refund", "비밀번호를 잊어버렸어요"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _start_server(model_dir: Path, index_dir: Path, tmp_path: Path, database_url: str, port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DEFLECT_API_KEYS_FILE": str(tmp_path / "keys.json"),
-        "DEFLECT_DATABASE_URL": database_url,
-        "DEFLECT_ANSWERS_OVERRIDES_FILE": str(tmp_path / "answers.json"),
-        "DEFLECT_RATE_LIMIT_PER_MINUTE": "1000000",
-    }
-    env.pop("REDIS_URL", None)
-    command = [sys.executable, "-m", "deflect.cli.main", "serve", "--model", str(model_dir), "--index", str(index_dir)]
-    server = subprocess.Popen(
-        [*command, "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    server.kill()
-    raise RuntimeError("server did not become ready")
-
-
 def test_every_acknowledged_suggestion_survives_a_killed_server(
     demo_model_dir: Path, demo_index_dir: Path, tmp_path: Path
 ) -> None:
     database_url = f"sqlite:///{tmp_path / 'events.db'}"
     widget_key, _ = KeyStore(tmp_path / "keys.json").create("widget", Role.WIDGET)
-    port = _free_port()
-    server = _start_server(demo_model_dir, demo_index_dir, tmp_path, database_url, port)
+    port = free_port()
+    server = start_deflect_serve(demo_model_dir, demo_index_dir, tmp_path, database_url, port)
     acknowledged: list[str] = []
     failed = 0
     lock = threading.Lock()
@@ -94,7 +61,7 @@ def test_every_acknowledged_suggestion_survives_a_killed_server(
         thread.join(timeout=60)
 
     assert len(acknowledged) >= 40 and failed > 0  # the kill really landed in the middle of the burst
-    restarted = _start_server(demo_model_dir, demo_index_dir, tmp_path, database_url, _free_port())
+    restarted = start_deflect_serve(demo_model_dir, demo_index_dir, tmp_path, database_url, free_port())
     try:
         store = EventStore(database_url)
         stored = {s.id for s in store.suggestions()}

@@ -1,35 +1,40 @@
-"""Handoff packages reach a helpdesk webhook — a real local HTTP receiver — signed, retried after failures, and
-counted in the metrics."""
+"""Handoff packages reach a helpdesk webhook — a real local HTTP receiver — through the outbox: written with the
+suggestion, signed, retried after failures (as the receiver's Retry-After says), dead-lettered after the last
+attempt and sent again from the admin API, and counted in the metrics."""
 
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from live_server import address, http_receiver
 
 from deflect.api.app import create_app
 from deflect.api.auth import KeyStore, Role
-from deflect.api.webhook import verify_signature
 from deflect.conversation.suggester import Suggester
 from deflect.core.settings import Settings
+from deflect.delivery.webhook import verify_signature
 from deflect.intent.model import IntentModel
 from deflect.retrieval.index import ArticleIndex
 
 SECRET = "shared-with-the-helpdesk"
+# status, headers: what the receiver answers to its n-th attempt (then 200)
+Answer = tuple[int, dict[str, str]]
 
 
 class Receiver:
-    """Answers 503 to the first `failures` deliveries, then 200; keeps what it accepted."""
+    """Answers the first deliveries as `answers` says (503 by default), then 200; keeps what it accepted and when
+    each attempt came."""
 
-    def __init__(self, failures: int):
-        self.failures = failures
+    def __init__(self, failures: int = 0, answers: list[Answer] | None = None):
+        self.answers = answers if answers is not None else [(503, {})] * failures
         self.attempts: list[str] = []
+        self.attempted_at: list[float] = []
         self.accepted: list[dict] = []
         receiver = self
 
@@ -37,11 +42,17 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 receiver.attempts.append(self.headers["x-deflect-delivery"])
+                receiver.attempted_at.append(time.monotonic())
                 signed = verify_signature(
                     SECRET, self.headers["x-deflect-timestamp"], body, self.headers["x-deflect-signature"]
                 )
-                if len(receiver.attempts) <= receiver.failures or not signed:
-                    self.send_response(503 if signed else 401)
+                if not signed:
+                    self.send_response(401)
+                elif len(receiver.attempts) <= len(receiver.answers):
+                    status, headers = receiver.answers[len(receiver.attempts) - 1]
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
                 else:
                     receiver.accepted.append(json.loads(body))
                     self.send_response(200)
@@ -50,12 +61,11 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = http_receiver(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/deflect"
+        return f"{address(self.server)}/hooks/deflect"
 
 
 @pytest.fixture()
@@ -65,23 +75,29 @@ def receiver() -> Iterator[Receiver]:
     receiver.server.shutdown()
 
 
-def _client(tmp_path: Path, url: str, model: IntentModel, index: ArticleIndex) -> TestClient:
-    settings = Settings(
+def _client(tmp_path: Path, url: str, model: IntentModel, index: ArticleIndex, **settings: object) -> TestClient:
+    configured = Settings(
         api_keys_file=tmp_path / "keys.json",
         answers_overrides_file=tmp_path / "answers.json",
+        database_url=str(settings.pop("database_url", f"sqlite:///{tmp_path / 'events.db'}")),
         handoff_webhook_url=url,
         handoff_webhook_secret=SECRET,
         webhook_backoff_seconds=0.05,
         webhook_max_attempts=4,
+        **settings,
     )
-    key, _ = KeyStore(settings.api_keys_file).create("shop backend", Role.SERVER)  # names its conversations
-    app = create_app(settings, Suggester(model, index, settings))
-    return TestClient(app, headers={"Authorization": f"Bearer {key}"})
+    keys = KeyStore(configured.api_keys_file)
+    key, _ = keys.create("shop backend", Role.SERVER)  # names its conversations
+    admin, _ = keys.create("ops", Role.ADMIN)
+    app = create_app(configured, Suggester(model, index, configured))
+    client = TestClient(app, headers={"Authorization": f"Bearer {key}"})
+    client.admin_headers = {"Authorization": f"Bearer {admin}"}  # type: ignore[attr-defined]
+    return client
 
 
-def _wait_for(condition: object, seconds: float = 10.0) -> None:
+def _wait_for(condition: Callable[[], object], seconds: float = 15.0) -> None:
     deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:  # type: ignore[operator]
+    while not condition() and time.monotonic() < deadline:
         time.sleep(0.02)
 
 
@@ -103,20 +119,61 @@ def test_a_handoff_is_delivered_once_signed_after_retries(
     assert package["conversation_id"] == "c-hook" and package["reason_code"] == "person_requested"
     assert package["route"]["team"] and package["route"]["language"] == "ko"
     assert [turn["text"] for turn in package["transcript"]][0] == "환불 언제 들어와요?"
-    assert 'deflect_webhook_deliveries_total{outcome="delivered"} 1.0' in metrics
-    assert 'deflect_webhook_deliveries_total{outcome="retried"} 2.0' in metrics
+    assert 'deflect_outbox_deliveries_total{outcome="queued"} 1.0' in metrics
+    assert 'deflect_outbox_deliveries_total{outcome="delivered"} 1.0' in metrics
+    assert 'deflect_outbox_deliveries_total{outcome="retried"} 2.0' in metrics
 
 
-def test_a_receiver_that_never_answers_is_counted_as_failed(
+def test_a_receiver_that_never_answers_is_dead_lettered_and_sent_again_from_the_admin_api(
     tmp_path: Path, demo_model: IntentModel, demo_index: ArticleIndex
 ) -> None:
     with _client(tmp_path, "http://127.0.0.1:1/unreachable", demo_model, demo_index) as client:
+        admin = client.admin_headers  # type: ignore[attr-defined]
         client.post("/v1/suggest", json={"text": "talk to a human please"})
-        _wait_for(lambda: 'outcome="failed"} 1.0' in client.get("/metrics").text)
+        _wait_for(lambda: client.get("/admin/deliveries?status=dead", headers=admin).json())
+        dead = client.get("/admin/deliveries?status=dead", headers=admin).json()
         metrics = client.get("/metrics").text
+        retried = client.post(f"/admin/deliveries/{dead[0]['id']}/retry", headers=admin)
+        unknown = client.post("/admin/deliveries/d-unknown/retry", headers=admin)
+        by_widget = client.get("/admin/deliveries")  # a server key is not an admin's
 
-    assert 'deflect_webhook_deliveries_total{outcome="failed"} 1.0' in metrics
-    assert 'deflect_webhook_deliveries_total{outcome="retried"} 3.0' in metrics
+    assert len(dead) == 1 and dead[0]["attempts"] == 4 and dead[0]["topic"] == "handoff"
+    assert "ConnectError" in dead[0]["last_error"]
+    assert 'deflect_outbox_deliveries_total{outcome="dead_lettered"} 1.0' in metrics
+    assert 'deflect_outbox_deliveries_total{outcome="retried"} 3.0' in metrics
+    assert retried.status_code == 200 and retried.json()["status"] == "pending" and retried.json()["attempts"] == 0
+    assert unknown.status_code == 404 and by_widget.status_code == 403
+
+
+def test_a_receiver_s_retry_after_is_waited_for_and_a_final_answer_dead_letters(
+    tmp_path: Path, demo_model: IntentModel, demo_index: ArticleIndex
+) -> None:
+    slow_down = Receiver(answers=[(429, {"Retry-After": "1"})])
+    refusing = Receiver(answers=[(400, {})])
+    try:
+        with _client(tmp_path / "a", slow_down.url, demo_model, demo_index) as client:
+            client.post("/v1/suggest", json={"text": "상담원 연결해 주세요"})
+            _wait_for(lambda: slow_down.accepted)
+        with _client(tmp_path / "b", refusing.url, demo_model, demo_index) as client:
+            client.post("/v1/suggest", json={"text": "상담원 연결해 주세요"})
+            admin = client.admin_headers  # type: ignore[attr-defined]
+            _wait_for(lambda: client.get("/admin/deliveries?status=dead", headers=admin).json())
+            dead = client.get("/admin/deliveries?status=dead", headers=admin).json()
+    finally:
+        slow_down.server.shutdown()
+        refusing.server.shutdown()
+
+    assert len(slow_down.accepted) == 1 and slow_down.attempted_at[1] - slow_down.attempted_at[0] >= 0.95
+    assert len(refusing.attempts) == 1 and dead[0]["last_error"] == "HTTP 400"
+
+
+def test_an_unusable_webhook_url_stops_the_start_with_a_clear_error(
+    tmp_path: Path, demo_model: IntentModel, demo_index: ArticleIndex
+) -> None:
+    client = _client(tmp_path, "ftp//helpdesk", demo_model, demo_index)
+
+    with pytest.raises(ValueError, match="DEFLECT_HANDOFF_WEBHOOK_URL must be an http"), client:
+        pass
 
 
 def test_the_delivered_package_carries_the_details_given_once_and_contact_details_only_as_given(

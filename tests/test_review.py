@@ -22,6 +22,7 @@ from deflect.core.vocabulary import LabelAction
 from deflect.intent.model import IntentModel
 from deflect.retrieval.index import ArticleIndex
 from deflect.store.analytics import analytics
+from deflect.store.audit import AuditLog, AuditQuery
 from deflect.store.events import EventStore
 from deflect.store.queue_items import LabelRequest, QueueFilter, Reviewer, new_queue_item
 from deflect.store.review import ClaimConflict, ReviewError, ReviewStore
@@ -151,13 +152,13 @@ def test_labels_record_who_set_them_and_a_bulk_label_labels_each_item(database_u
     assert review.queue(QueueFilter()).total == 0 and review.queue(QueueFilter(status="done")).total == 3
     assert review.proposed_intents() == ["musical_instruments"]
 
-    trail = review.audit_trail()
+    trail = AuditLog(store).entries()
     assert [(entry.actor, entry.action, entry.details.get("intent")) for entry in trail] == [
         ("rita", "bulk_label", "musical_instruments"),
         ("minho", "label", "order_cancel"),
         ("rita", "label", "refund_status"),
     ]
-    assert review.audit_trail(actor="minho")[0].target == f"items {unsure_id}"
+    assert AuditLog(store).entries(AuditQuery(actor="minho"))[0].target == f"items {unsure_id}"
     store.close()
 
 

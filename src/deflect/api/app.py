@@ -14,18 +14,27 @@ from deflect.api.auth import KeyStore
 from deflect.api.body_limit import BodySizeLimit
 from deflect.api.errors import document_unreadable_bodies, install_error_handlers
 from deflect.api.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from deflect.api.outbound import delivery_worker, handoff_senders
 from deflect.api.review_session import (
     MemorySignedOutSessions,
     RedisSignedOutSessions,
     SignedOutSessions,
     load_secret,
 )
-from deflect.api.routes import admin, conversations, health, review, review_pages, suggest, widget
+from deflect.api.routes import (
+    admin,
+    conversations,
+    deliveries,
+    health,
+    integrations,
+    review,
+    review_pages,
+    suggest,
+    widget,
+)
 from deflect.api.schemas import handoff_payload
-from deflect.api.webhook import WebhookDelivery
 from deflect.conversation.access import ConversationTokens
 from deflect.conversation.answers import AnswerTemplates
-from deflect.conversation.handoff import HandoffPackage
 from deflect.conversation.metrics import ServiceMetrics
 from deflect.conversation.routing import HandoffRouter
 from deflect.conversation.service import SuggestService
@@ -52,26 +61,12 @@ def signed_out_sessions(settings: Settings) -> SignedOutSessions:
     return RedisSignedOutSessions(settings.redis_url) if settings.redis_url else MemorySignedOutSessions()
 
 
-def handoff_webhook(settings: Settings, metrics: ServiceMetrics) -> WebhookDelivery | None:
-    if not settings.handoff_webhook_url:
-        return None
-    if not settings.handoff_webhook_secret:
-        raise ValueError("DEFLECT_HANDOFF_WEBHOOK_URL is set but DEFLECT_HANDOFF_WEBHOOK_SECRET is not")
-    return WebhookDelivery(
-        settings.handoff_webhook_url,
-        settings.handoff_webhook_secret,
-        metrics,
-        max_attempts=settings.webhook_max_attempts,
-        first_backoff_seconds=settings.webhook_backoff_seconds,
-    )
-
-
 def build_service(
     settings: Settings,
     metrics: ServiceMetrics,
     suggester: Suggester | None,
-    webhook: WebhookDelivery | None,
     secret: bytes,
+    handoff_targets: tuple[str, ...] = (),
 ) -> SuggestService:
     return SuggestService(
         suggester or Suggester.load(settings),
@@ -81,13 +76,10 @@ def build_service(
         settings,
         metrics,
         EventStore.open(settings.database_url),
-        on_first_handoff=partial(_deliver_handoff, webhook) if webhook else None,
+        handoff_payload=handoff_payload,
+        handoff_targets=handoff_targets,
         tokens=ConversationTokens(secret),  # the session secret: every worker shares it
     )
-
-
-def _deliver_handoff(webhook: WebhookDelivery, package: HandoffPackage) -> None:
-    webhook.submit(handoff_payload(package))
 
 
 @contextmanager
@@ -115,23 +107,27 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "service", None) is None:
             metrics = ServiceMetrics()
-            app.state.webhook = handoff_webhook(settings, metrics)
+            senders = handoff_senders(settings)
             service = app.state.service = build_service(
-                settings, metrics, suggester, app.state.webhook, app.state.session_secret
+                settings, metrics, suggester, app.state.session_secret, tuple(senders)
             )
+            if senders:
+                assert service.events is not None
+                app.state.delivery = delivery_worker(settings, metrics, service.events, senders)
+                service.on_queued = app.state.delivery.start().wake
             app.state.activator = ModelActivator(service)
             app.state.shadow_activator = ModelActivator(service, install=partial(start_shadow, service))
             warm_up(app.state.service.suggester)
             if settings.shadow_model_dir and settings.shadow_index_dir:
                 app.state.shadow_activator.start(settings.shadow_model_dir, settings.shadow_index_dir)
-        retention = RetentionJob(app.state.service.events, settings.event_retention_days)
+        retention = RetentionJob(app.state.service.events, settings.event_retention_days, settings.audit_retention_days)
         with one_thread_per_numeric_call():
             yield
         retention.stop()
         stop_shadow(app.state.service)
         app.state.service.suggester.close()
-        if app.state.webhook is not None:
-            app.state.webhook.close()
+        if app.state.delivery is not None:
+            app.state.delivery.stop()
 
     app = FastAPI(
         title="Deflect",
@@ -141,7 +137,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     )
     app.state.settings = settings
     app.state.service = None
-    app.state.webhook = None
+    app.state.delivery = None
     app.state.keys = KeyStore(settings.api_keys_file)
     app.state.session_secret = load_secret(
         settings.session_secret_file or settings.api_keys_file.parent / "session_secret"
@@ -162,6 +158,8 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     app.include_router(suggest.router)
     app.include_router(conversations.router)
     app.include_router(admin.router)
+    app.include_router(deliveries.router)
+    app.include_router(integrations.router)
     app.include_router(health.router)
     app.include_router(review.router)
     app.include_router(review_pages.router)

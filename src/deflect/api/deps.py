@@ -48,15 +48,16 @@ def _authenticated(request: Request, secret: str) -> ApiKey:
     return key
 
 
-def require(scope: Scope) -> Callable[[Request], ApiKey | None]:
+def require(scope: Scope, query_key: bool = False) -> Callable[[Request], ApiKey | None]:
     """A dependency: the request's API key must exist and hold `scope`; each request counts against its limit.
-    With authentication turned off (`DEFLECT_AUTH_ENABLED=false`), every request passes."""
+    With authentication turned off (`DEFLECT_AUTH_ENABLED=false`), every request passes. `query_key`: the key may
+    also come as `?key=` (for a vendor that calls a URL it cannot add headers to)."""
 
     def check(request: Request) -> ApiKey | None:
         settings = request.app.state.settings
         if not settings.auth_enabled:
             return None
-        secret = presented_key(request)
+        secret = presented_key(request) or (request.query_params.get("key") if query_key else None)
         if secret is None:
             raise HTTPException(
                 401, "an API key is required (Authorization: Bearer <key>)", headers={"WWW-Authenticate": "Bearer"}
@@ -70,10 +71,10 @@ def require(scope: Scope) -> Callable[[Request], ApiKey | None]:
     return check
 
 
-def conversation_caller(scope: Scope) -> Callable[[Request], Caller]:
+def conversation_caller(scope: Scope, query_key: bool = False) -> Callable[[Request], Caller]:
     """Like `require`, and names the caller as the conversation logic knows it: a public widget, a server
     integration or an admin (everyone, with authentication turned off)."""
-    check_key = require(scope)
+    check_key = require(scope, query_key)
 
     def caller(request: Request) -> Caller:
         key = check_key(request)

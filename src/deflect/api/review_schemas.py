@@ -190,6 +190,7 @@ class UnmetNeedsOut(BaseModel):
 
 
 class AuditEntryOut(BaseModel):
+    id: int
     at: datetime
     actor: str
     actor_key_id: str

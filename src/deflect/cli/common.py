@@ -1,10 +1,11 @@
 """Helpers more than one command module shares: the type of the subcommand table each module adds its commands to,
-how a command names the labelled data it read, and a database URL fit to print."""
+how a command names the labelled data it read, a database URL fit to print, and the audit entry of a change."""
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, TypeAlias
+import sys
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -20,3 +21,23 @@ def safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def record_change(action: str, target: str, details: dict[str, Any], database_url: str | None = None) -> None:
+    """Write a change made at the command line to the audit trail, as `cli:<user>`. The change is made either
+    way: when the event database cannot be reached, a warning says it is missing from the trail."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from deflect.core.settings import Settings
+    from deflect.store.audit import AuditLog, command_line_actor
+    from deflect.store.events import EventStore
+
+    url = database_url or Settings().database_url
+    try:
+        store = EventStore.open(url)
+        try:
+            AuditLog(store).record(command_line_actor(), action, target, details)
+        finally:
+            store.close()
+    except (SQLAlchemyError, OSError) as error:
+        print(f"warning: {action} on {target} is not in the audit trail of {safe_url(url)}: {error}", file=sys.stderr)

@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from deflect.cli.common import safe_url
+from deflect.cli.common import record_change, safe_url
 
 if TYPE_CHECKING:
     from deflect.cli.common import Commands
@@ -24,16 +24,16 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _events(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime, timedelta
-
     from deflect.core.settings import Settings
+    from deflect.store.audit import hashed
     from deflect.store.events import EventStore
+    from deflect.store.retention import purge_expired
 
     settings = Settings()
     store = EventStore.open(settings.database_url)
     if args.action == "purge":
         days = args.older_than_days or settings.event_retention_days
-        deleted = store.purge(datetime.now(UTC) - timedelta(days=days))
+        deleted = purge_expired(store, days, settings.audit_retention_days)
         print(f"purged {deleted.suggestions} suggestions and {deleted.feedback} feedback older than {days} days")
         return 0
     if bool(args.conversation) == bool(args.customer):
@@ -41,8 +41,17 @@ def _events(args: argparse.Namespace) -> int:
         return 2
     if args.conversation:
         deleted = store.delete_conversation(args.conversation)
+        subject = hashed("conversation", args.conversation)
     else:
         deleted = store.delete_customer(args.customer)
+        subject = hashed("customer", args.customer)
+    counts = {
+        "conversations": len(deleted.conversation_ids),
+        "suggestions": deleted.suggestions,
+        "feedback": deleted.feedback,
+        "review_labels": deleted.labels,
+    }
+    record_change(f"{subject.split(':')[0]}.delete", subject, counts, settings.database_url)
     print(
         f"deleted {deleted.suggestions} suggestions, {deleted.feedback} feedback and {deleted.labels} review labels "
         f"from {len(deleted.conversation_ids)} conversation(s) in {safe_url(settings.database_url)}; "

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deflect.cli.common import record_change
+
 if TYPE_CHECKING:
     from deflect.cli.common import Commands
 
@@ -21,13 +23,18 @@ def _keys(args: argparse.Namespace) -> int:
         return 2
     if args.action == "create":
         secret, key = store.create(args.name, Role(args.role), args.rate_limit)
+        details = {"name": key.name, "role": key.role.value, "prefix": key.prefix, "rate_limit": args.rate_limit}
+        record_change("key.create", f"key:{key.id}", {"after": details})
         print(f"{key.role.value} key '{key.name}' (id {key.id}): {secret}")
         print("Shown once: only its hash is stored.")
     elif args.action == "revoke":
+        revoked = [key for key in store.records() if args.name in (key.name, key.id)]
         removed = store.revoke(args.name)
         if not removed:
             print(f"deflect keys: error: no key named or with id '{args.name}' in {store.path}", file=sys.stderr)
             return 2
+        for key in revoked:
+            record_change("key.revoke", f"key:{key.id}", {"before": {"name": key.name, "role": key.role.value}})
         print(f"revoked {removed} key(s)")
     else:
         for key in store.records():

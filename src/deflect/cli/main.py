@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy.exc import SQLAlchemyError
 
 from deflect.api.auth import KeyStoreError
-from deflect.cli import batch, evaluate, events, index, keys, models, optimize, serve, train
+from deflect.cli import batch, deliveries, evaluate, events, index, keys, models, optimize, serve, train
 from deflect.core.artifacts import ArtifactError
 from deflect.core.errors import DataFormatError
 
@@ -30,6 +30,7 @@ COMMANDS = (
     events.add_export_reviewed,
     models.add_models,
     events.add_events,
+    deliveries.add_deliveries,
     keys.add_keys,
 )
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deflect.cli.common import data_name, safe_url
+from deflect.cli.common import data_name, record_change, safe_url
 
 if TYPE_CHECKING:
     from deflect.cli.common import Commands
@@ -106,6 +106,13 @@ def _promote(args: argparse.Namespace) -> int:
     if args.server and key and not _activate_remotely(args, key, candidate_dir, index_dir):
         return 2
     entry = promote(check)
+    details = {
+        "before": {"model_version": check.active_model_version},
+        "after": {"model_version": entry.model_version, "model": entry.model_dir, "index": entry.index_dir},
+        "gate": format_gate(check.gate),
+        "data": name,
+    }
+    record_change("model.promote", f"model:{entry.model_version}", details)
     print(f"promoted model {entry.model_version} ({format_gate(check.gate)}); active in {registry.path}")
     return 0
 
@@ -127,6 +134,11 @@ def _rollback(args: argparse.Namespace) -> int:
     except RegistryError as error:
         print(f"deflect models rollback: error: {error}", file=sys.stderr)
         return 2
+    details = {
+        "before": {"model_version": left.model_version, "model": left.model_dir},
+        "after": {"model_version": restored.model_version, "model": restored.model_dir},
+    }
+    record_change("model.rollback", f"model:{restored.model_version}", details)
     print(
         f"rolled back from model {left.model_version} to {restored.model_version} ({restored.model_dir}); "
         f"active in {registry.path}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -23,10 +23,19 @@ class ServiceMetrics:
         self.typeahead = Counter(
             "deflect_typeahead", "Typeahead requests by whether articles were shown", ["shown"], registry=self.registry
         )
-        self.webhook = Counter(
-            "deflect_webhook_deliveries",
-            "Handoff webhook deliveries: queued, delivered, retried (an attempt failed), failed (gave up)",
+        self.outbox = Counter(
+            "deflect_outbox_deliveries",
+            "Outbox deliveries: queued, delivered, retried (an attempt failed), dead_lettered (given up), "
+            "unexpected_error (a bug or the database; the worker went on)",
             ["outcome"],
+            registry=self.registry,
+        )
+        self.outbox_pending = Gauge(
+            "deflect_outbox_pending", "Deliveries waiting in the outbox", registry=self.registry
+        )
+        self.outbox_oldest_pending = Gauge(
+            "deflect_outbox_oldest_pending_seconds",
+            "Age of the oldest delivery waiting in the outbox",
             registry=self.registry,
         )
         self.shadow = Counter(

@@ -6,16 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from deflect.conversation.access import Caller
 from deflect.conversation.clarify import Clarification, stored
 from deflect.conversation.details import Detail
+from deflect.conversation.pii import redact
 from deflect.conversation.policy import ConversationSignals, PolicyOutcome
 from deflect.conversation.results import BotAnswer, CustomerMessage
 from deflect.conversation.signals import FrustrationSignal
-from deflect.conversation.state import SuggestionEvent, packed_vector
+from deflect.conversation.state import Event, HistoryEvent, OpenedEvent, SuggestionEvent, packed_vector
 from deflect.conversation.suggester import Analysis
 from deflect.core.vocabulary import Decision
 from deflect.retrieval.index import ArticleHit
 from deflect.store.events import SuggestionRecord
+from deflect.store.outbox import new_delivery
+from deflect.store.tables import OutboxDelivery
 
 
 @dataclass(frozen=True)
@@ -111,3 +115,22 @@ def suggestion_event(
         # a chosen option's reading rests on the question's text, stored redacted; any other on what was said
         vector=packed_vector(analysis.vector) if analysis.text == redacted or reading.chosen_from else None,
     )
+
+
+def opening_events(request: CustomerMessage, caller: Caller) -> list[Event]:
+    """What a new conversation starts with: who opened it, and the earlier turns the widget sent (redacted)."""
+    events: list[Event] = [OpenedEvent(owner=caller.key_id)]
+    if request.history:
+        turns = [{"role": str(turn.role), "text": redact(turn.text)} for turn in request.history]
+        events.append(HistoryEvent(turns))
+    return events
+
+
+def handoff_delivery(
+    delivery_id: str, record: SuggestionRecord, payload: dict[str, Any], target: str
+) -> OutboxDelivery:
+    """The outbox row that sends a conversation's handoff package to `target` (the webhook, Zendesk, …), with the
+    customer id the caller gave (a helpdesk's requester)."""
+    if record.customer_id:
+        payload = {**payload, "customer_id": record.customer_id}
+    return new_delivery(delivery_id, "handoff", target, record.id, record.conversation_id, record.customer_id, payload)

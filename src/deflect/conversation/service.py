@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from deflect.conversation.access import Caller, ConversationTokens, check_access, check_history
@@ -18,7 +19,13 @@ from deflect.conversation.handoff import HandoffPackage, build_handoff_package
 from deflect.conversation.metrics import ServiceMetrics
 from deflect.conversation.pii import redact
 from deflect.conversation.policy import ConversationSignals, DecisionPolicy, PolicyOutcome, policy_for
-from deflect.conversation.recording import Reading, suggestion_event, suggestion_record
+from deflect.conversation.recording import (
+    Reading,
+    handoff_delivery,
+    opening_events,
+    suggestion_event,
+    suggestion_record,
+)
 from deflect.conversation.results import (
     ArticleCard,
     BotAnswer,
@@ -36,14 +43,13 @@ from deflect.conversation.state import (
     Conversation,
     ConversationStore,
     FeedbackEvent,
-    HistoryEvent,
-    OpenedEvent,
 )
 from deflect.conversation.suggester import Analysis, Suggester
 from deflect.core.settings import Settings
 from deflect.core.text import normalize_text
 from deflect.core.vocabulary import ClarifyStep, Decision, OptionKind, ReasonCode
 from deflect.retrieval.index import ArticleHit
+from deflect.store.audit import AuditLog
 from deflect.store.events import Deleted, EventStore
 from deflect.store.queue_items import new_queue_item
 from deflect.store.review import ReviewStore
@@ -101,18 +107,24 @@ class SuggestService:
         settings: Settings,
         metrics: ServiceMetrics | None = None,
         events: EventStore | None = None,
-        on_first_handoff: Callable[[HandoffPackage], None] | None = None,
+        # each conversation's first handoff goes to the outbox as this payload, with its suggestion, per target
+        handoff_payload: Callable[[HandoffPackage], dict[str, Any]] | None = None,
+        handoff_targets: tuple[str, ...] = (),
+        on_queued: Callable[[], None] | None = None,  # e.g. wakes the delivery worker
         tokens: ConversationTokens | None = None,
     ):
         self.store = store
         self.tokens = tokens or ConversationTokens.random()
         self.events = events
         self.review = ReviewStore(events) if events is not None else None
+        self.audit = AuditLog(events) if events is not None else None
         self.answers = answers
         self.router = router
         self.settings = settings
         self.metrics = metrics or ServiceMetrics()
-        self.on_first_handoff = on_first_handoff  # e.g. the helpdesk webhook
+        self.handoff_payload = handoff_payload
+        self.handoff_targets = handoff_targets
+        self.on_queued = on_queued
         self.frustration = FrustrationDetector()
         self.details = DetailsExtractor.from_file(settings.details_file)
         self._active = self._activated(suggester)
@@ -173,6 +185,14 @@ class SuggestService:
         self.metrics.decisions.labels(outcome.decision.value, outcome.reason_code.value).inc()
         suggestion_id = new_identifier("s")
         redacted = redact(reading.said)
+        page_url = stored_page_url(request.page_url)
+        details = self.details.extract(request.text) if request.text else []
+        event = suggestion_event(suggestion_id, request, reading, redacted, answer, page_url, details)
+        opening = [] if conversation is not None else opening_events(request, caller)
+        first_handoff = outcome.decision is Decision.HANDOFF and not (
+            conversation and any(s.decision == Decision.HANDOFF.value for s in conversation.suggestions)
+        )
+        queued: list[Any] = []
         if self.events is not None:  # stored before the answer leaves: an acknowledged suggestion is on disk
             record = suggestion_record(
                 suggestion_id,
@@ -184,30 +204,25 @@ class SuggestService:
                 suggester.index.version,
             )
             queue_item = new_queue_item(record)
-            rows = [queue_item] if queue_item else []
+            rows: list[Any] = [queue_item] if queue_item else []
+            if first_handoff and self.handoff_payload is not None and self.handoff_targets:
+                so_far = Conversation(conversation_id, [*(conversation.events if conversation else opening), event])
+                payload = self.handoff_payload(self._package(so_far))
+                queued = [handoff_delivery(new_identifier("d"), record, payload, t) for t in self.handoff_targets]
+                rows.extend(queued)
             if outcome.reason_code is ReasonCode.CHOSEN and self.review is not None:
                 self.review.record_choice(record, rows, caller.key_id)
             else:
                 self.events.record_suggestion(record, rows)
             if (shadow := self.shadow) is not None and reading.chosen_from is None:
                 shadow.submit(ShadowJob(suggestion_id, analysis.text, analysis.locale, reading.signals))
-        if conversation is None:  # only once the suggestion is stored: a refused request leaves nothing behind
-            self.store.append(conversation_id, OpenedEvent(owner=caller.key_id))
-            if request.history:
-                turns = [{"role": str(turn.role), "text": redact(turn.text)} for turn in request.history]
-                self.store.append(conversation_id, HistoryEvent(turns))
-        first_handoff = outcome.decision is Decision.HANDOFF and not (
-            conversation and any(s.decision == Decision.HANDOFF.value for s in conversation.suggestions)
-        )
-        page_url = stored_page_url(request.page_url)
-        details = self.details.extract(request.text) if request.text else []
-        self.store.append(
-            conversation_id, suggestion_event(suggestion_id, request, reading, redacted, answer, page_url, details)
-        )
-        if first_handoff and self.on_first_handoff is not None:
-            live = self.store.get(conversation_id)
-            if live is not None:
-                self.on_first_handoff(self._package(live))
+        for opened in opening:  # only once the suggestion is stored: a refused request leaves nothing behind
+            self.store.append(conversation_id, opened)
+        self.store.append(conversation_id, event)
+        if queued:
+            self.metrics.outbox.labels("queued").inc(len(queued))
+            if self.on_queued is not None:
+                self.on_queued()
         return Suggestion(
             suggestion_id=suggestion_id,
             conversation_id=conversation_id,

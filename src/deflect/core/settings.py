@@ -75,8 +75,24 @@ class Settings(BaseSettings):
     )
     handoff_webhook_url: str | None = Field(None, description="POST each conversation's handoff package here")
     handoff_webhook_secret: str | None = Field(None, description="HMAC-SHA256 key signing webhook deliveries")
-    webhook_max_attempts: int = Field(5, ge=1, le=20, description="Delivery attempts before giving up")
-    webhook_backoff_seconds: float = Field(0.5, gt=0, description="Wait before the first retry; doubles each time")
+    webhook_max_attempts: int = Field(
+        8, ge=1, le=50, description="Delivery attempts before a delivery is dead-lettered"
+    )
+    webhook_backoff_seconds: float = Field(1.0, gt=0, description="Wait before the first retry; doubles each time")
+    webhook_max_backoff_seconds: float = Field(600.0, gt=0, description="The longest wait between two attempts")
+    webhook_timeout_seconds: float = Field(
+        5.0, gt=0, description="An attempt the receiver has not answered within this is retried"
+    )
+    outbox_lease_seconds: float = Field(
+        60.0, gt=0, description="How long a worker holds a delivery it is sending before another may take it over"
+    )
+    kakao_handoff_block_id: str | None = Field(
+        None,
+        description="Kakao i Open Builder block that connects a person (상담 연결): where 상담원 연결 leads",
+    )
+    kakao_deadline_seconds: float = Field(
+        3.5, gt=0, le=4.5, description="Answer a Kakao skill request within this (Kakao gives up after 5 s)"
+    )
     answers_file: Path = Field(DEMO_ANSWERS, description="Bot answer templates per intent and language (JSON)")
     answers_overrides_file: Path = Field(
         Path(".deflect/answers.json"), description="Answer templates changed through the admin API"
@@ -98,6 +114,11 @@ class Settings(BaseSettings):
     )
     event_retention_days: int = Field(
         90, ge=1, description="Stored events older than this are purged (hourly while serving; deflect events purge)"
+    )
+    audit_retention_days: int = Field(
+        1825,
+        ge=1,
+        description="Audit entries (who changed what) are kept this long, past the event retention: five years",
     )
     auth_enabled: bool = Field(True, description="Require API keys (widget or admin) on the v1 and admin routes")
     api_keys_file: Path = Field(Path(".deflect/api_keys.json"), description="Hashed API keys (deflect keys create)")

@@ -50,17 +50,22 @@ class ModelActivator:
         self.state = ActivationState("idle")
         self._lock = threading.Lock()
 
-    def start(self, model_dir: Path, index_dir: Path) -> ActivationState:
+    def start(
+        self, model_dir: Path, index_dir: Path, on_finished: Callable[[ActivationState], None] | None = None
+    ) -> ActivationState:
+        """Start loading; `on_finished` hears the outcome (the audit trail records it)."""
         with self._lock:
             if self.state.status == "loading":
                 raise ActivationInProgress(
                     f"already loading {self.state.model_dir} + {self.state.index_dir}; wait for it to finish"
                 )
             self.state = ActivationState("loading", str(model_dir), str(index_dir), started_at=time.time())
-        threading.Thread(target=self._load, args=(model_dir, index_dir), name="model-activation", daemon=True).start()
+        threading.Thread(
+            target=self._load, args=(model_dir, index_dir, on_finished), name="model-activation", daemon=True
+        ).start()
         return self.state
 
-    def _load(self, model_dir: Path, index_dir: Path) -> None:
+    def _load(self, model_dir: Path, index_dir: Path, on_finished: Callable[[ActivationState], None] | None) -> None:
         try:
             suggester = Suggester.load(self.service.settings, model_dir, index_dir)
             warm_up(suggester)
@@ -71,12 +76,18 @@ class ModelActivator:
             outcome = ActivationState(
                 "failed", str(model_dir), str(index_dir), error=f"{type(error).__name__}: {error}"
             )
+        finished = ActivationState(
+            outcome.status,
+            outcome.model_dir,
+            outcome.index_dir,
+            outcome.error,
+            started_at=self.state.started_at,
+            finished_at=time.time(),
+        )
+        if on_finished is not None:  # before the status says so: whoever polls it finds the outcome recorded
+            try:
+                on_finished(finished)
+            except Exception:  # the pair is active (or not) all the same
+                logger.exception("recording the outcome of activating %s failed", model_dir)
         with self._lock:
-            self.state = ActivationState(
-                outcome.status,
-                outcome.model_dir,
-                outcome.index_dir,
-                outcome.error,
-                started_at=self.state.started_at,
-                finished_at=time.time(),
-            )
+            self.state = finished

@@ -18,7 +18,15 @@ from sqlalchemy import create_engine, delete, event, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from deflect.store.tables import Base, ReviewLabel, StoredFeedback, StoredSuggestion
+from deflect.store.tables import (
+    DELIVERED,
+    DISCARDED,
+    Base,
+    OutboxDelivery,
+    ReviewLabel,
+    StoredFeedback,
+    StoredSuggestion,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -193,6 +201,7 @@ class EventStore:
                 session, delete(StoredSuggestion).where(StoredSuggestion.conversation_id == conversation_id)
             )
             labels = _delete(session, delete(ReviewLabel).where(ReviewLabel.conversation_id == conversation_id))
+            session.execute(delete(OutboxDelivery).where(OutboxDelivery.conversation_id == conversation_id))
             return Deleted(suggestions, feedback, [conversation_id] if suggestions or labels else [], labels)
 
     def delete_customer(self, customer_id: str) -> Deleted:
@@ -209,11 +218,13 @@ class EventStore:
             feedback = _delete(session, delete(StoredFeedback).where(StoredFeedback.customer_id == customer_id))
             suggestions = _delete(session, delete(StoredSuggestion).where(StoredSuggestion.customer_id == customer_id))
             labels = _delete(session, delete(ReviewLabel).where(ReviewLabel.customer_id == customer_id))
+            session.execute(delete(OutboxDelivery).where(OutboxDelivery.customer_id == customer_id))
             return Deleted(suggestions, feedback, conversations, labels)
 
     def purge(self, older_than: datetime) -> Deleted:
         """Drop events created before `older_than` (the retention setting); a suggestion goes with its feedback, its
-        queue item and shadow predictions (the database cascades). Review labels stay: they are training data."""
+        queue item and shadow predictions (the database cascades), and finished outbox deliveries go too. Review
+        labels stay: they are training data; so do dead-lettered deliveries, until a person retries or discards them."""
         with self.session() as session:
             old = select(StoredSuggestion.id).where(StoredSuggestion.created_at < older_than)
             feedback = _delete(
@@ -223,6 +234,8 @@ class EventStore:
                 ),
             )
             suggestions = _delete(session, delete(StoredSuggestion).where(StoredSuggestion.created_at < older_than))
+            finished = OutboxDelivery.status.in_((DELIVERED, DISCARDED)) & (OutboxDelivery.finished_at < older_than)
+            session.execute(delete(OutboxDelivery).where(finished))
             return Deleted(suggestions, feedback, [])
 
     def close(self) -> None:

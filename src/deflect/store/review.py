@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from deflect.core.records import OUT_OF_SCOPE
 from deflect.core.vocabulary import LOW_CONFIDENCE_REASON_CODES, UNHELPFUL, LabelAction, QueueReason
+from deflect.store.audit import audit_entry
 from deflect.store.events import EventStore, SuggestionRecord, add_suggestion, as_utc
 from deflect.store.queue_items import (
     ConversationTurn,
@@ -29,7 +30,6 @@ from deflect.store.queue_items import (
     priority,
 )
 from deflect.store.tables import (
-    AuditEntry,
     Base,
     ReviewItem,
     ReviewLabel,
@@ -261,30 +261,8 @@ class ReviewStore:
             ).all()
             return [intent for intent, _ in rows]
 
-    # --- audit -------------------------------------------------------------------------------------------------
-
     def _audit(self, session: Session, actor: Reviewer, action: str, target: str, details: dict[str, Any]) -> None:
-        session.add(
-            AuditEntry(
-                at=datetime.now(UTC),
-                actor=actor.name,
-                actor_key_id=actor.key_id,
-                action=action,
-                target=target,
-                details=details,
-            )
-        )
-
-    def record_audit(self, actor: Reviewer, action: str, target: str, details: dict[str, Any]) -> None:
-        with self.events.session() as session:
-            self._audit(session, actor, action, target, details)
-
-    def audit_trail(self, actor: str | None = None, limit: int = 200, offset: int = 0) -> list[AuditEntry]:
-        statement = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        if actor:
-            statement = statement.where(AuditEntry.actor == actor)
-        with self.events.session() as session:
-            return list(session.scalars(statement.limit(limit).offset(offset)))
+        session.add(audit_entry(actor, action, target, details))
 
 
 def _label_row(

@@ -125,6 +125,34 @@ class ShadowPrediction(Base):
     articles: Mapped[list[Any]] = mapped_column(JSON)
 
 
+# an outbox delivery's status
+PENDING, DELIVERED, DEAD, DISCARDED = "pending", "delivered", "dead", "discarded"
+
+
+class OutboxDelivery(Base):
+    """An outbound event (a handoff package for the helpdesk webhook) written in the same transaction as the
+    suggestion that caused it, until a delivery worker has sent it. The id is the delivery id the receiver sees on
+    every attempt, so it can drop duplicates. No foreign key: a pending delivery outlives its suggestion's purge."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(32))  # handoff
+    target: Mapped[str] = mapped_column(String(32), index=True)  # webhook
+    suggestion_id: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending / delivered / dead / discarded
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))  # the worker sending it now
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 def newest_labels(*leaving_out_actions: str) -> Select[ReviewLabel]:
     """The label that counts for each suggestion: labels are append-only, so the newest one (latest `created_at`,
     then highest id) wins, among those whose action is not left out. Ordered oldest first."""

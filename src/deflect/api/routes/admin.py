@@ -3,13 +3,16 @@ activating another model + index version."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
-from deflect.api.auth import Scope
-from deflect.api.deps import get_service, require
+from deflect.api.audit import AdminKey, admin_key, record
+from deflect.api.auth import ApiKey
+from deflect.api.deps import get_service
 from deflect.api.review_schemas import AuditEntryOut
 from deflect.api.schemas import (
     IDENTIFIER,
@@ -32,10 +35,11 @@ from deflect.lifecycle import shadow as shadow_mode
 from deflect.lifecycle.activation import ActivationInProgress, ActivationState, ModelActivator
 from deflect.lifecycle.registry import record_index_change
 from deflect.retrieval.index import IndexChanges
+from deflect.store.audit import AuditQuery, hashed
 from deflect.store.events import Deleted, as_utc
 
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)}
-router = APIRouter(prefix="/admin", tags=["admin"], responses=ERRORS, dependencies=[Depends(require(Scope.ADMIN))])
+router = APIRouter(prefix="/admin", tags=["admin"], responses=ERRORS, dependencies=[Depends(admin_key)])
 Service = Annotated[SuggestService, Depends(get_service)]
 ArticleId = Annotated[str, Path(pattern=IDENTIFIER)]
 Intent = Annotated[str, Path(pattern=IDENTIFIER)]
@@ -51,7 +55,7 @@ def list_articles(service: Service) -> list[ArticleSummary]:
 
 
 @router.put("/articles/{article_id}", response_model=IndexChangeResponse)
-def upsert_article(article_id: ArticleId, body: ArticleUpsert, service: Service) -> IndexChangeResponse:
+def upsert_article(article_id: ArticleId, body: ArticleUpsert, service: Service, key: AdminKey) -> IndexChangeResponse:
     """Add or replace an article: it is chunked and embedded now, and the next suggestion can show it."""
     article = Article(
         id=article_id,
@@ -64,17 +68,38 @@ def upsert_article(article_id: ArticleId, body: ArticleUpsert, service: Service)
         section=body.section,
     )
     suggester = service.suggester
+    before = suggester.index.articles.get(article_id)
     changes = suggester.upsert_article(article)
+    details = {"before": _article_details(before), "after": _article_details(article)}
+    record(service, key, "article.upsert", f"article:{article_id}", details)
     return _index_change(article_id, changes, suggester, service)
 
 
 @router.delete("/articles/{article_id}", response_model=IndexChangeResponse)
-def delete_article(article_id: ArticleId, service: Service) -> IndexChangeResponse:
+def delete_article(article_id: ArticleId, service: Service, key: AdminKey) -> IndexChangeResponse:
     suggester = service.suggester
+    before = suggester.index.articles.get(article_id)
     changes = suggester.delete_article(article_id)
     if changes is None:
         raise HTTPException(404, f"no article '{article_id}'")
+    record(service, key, "article.delete", f"article:{article_id}", {"before": _article_details(before)})
     return _index_change(article_id, changes, suggester, service)
+
+
+def _article_details(article: Article | None) -> dict[str, Any] | None:
+    """What the audit trail keeps of an article: everything but the body, which it knows by hash and length."""
+    if article is None:
+        return None
+    return {
+        "title": article.title,
+        "locale": article.locale,
+        "url": article.url,
+        "group": article.group_id,
+        "intents": list(article.intents),
+        "section": article.section,
+        "body_sha256": hashlib.sha256(article.body.encode()).hexdigest(),
+        "body_chars": len(article.body),
+    }
 
 
 def _index_change(
@@ -97,25 +122,34 @@ def _template_out(template: AnswerTemplate) -> AnswerTemplateOut:
     return AnswerTemplateOut(intent=template.intent, article_group=template.article_group, texts=template.texts)  # type: ignore[arg-type]
 
 
+def _template_details(template: AnswerTemplate | None) -> dict[str, Any] | None:
+    return None if template is None else {"article_group": template.article_group, "texts": dict(template.texts)}
+
+
 @router.get("/answers", response_model=list[AnswerTemplateOut])
 def list_answers(service: Service) -> list[AnswerTemplateOut]:
     return [_template_out(template) for template in service.answers.all()]
 
 
 @router.put("/answers/{intent}", response_model=AnswerTemplateOut)
-def upsert_answer(intent: Intent, body: AnswerTemplateBody, service: Service) -> AnswerTemplateOut:
+def upsert_answer(intent: Intent, body: AnswerTemplateBody, service: Service, key: AdminKey) -> AnswerTemplateOut:
     """Add or replace the bot answer of an intent; used from the next suggestion on."""
     if intent not in service.suggester.model.intents:
         raise HTTPException(404, f"the active model has no intent '{intent}'")
     template = AnswerTemplate(intent, body.article_group, {str(locale): text for locale, text in body.texts.items()})
+    before = service.answers.get(intent)
     service.answers.upsert(template)
+    details = {"before": _template_details(before), "after": _template_details(template)}
+    record(service, key, "answer.upsert", f"answer:{intent}", details)
     return _template_out(template)
 
 
 @router.delete("/answers/{intent}", status_code=204)
-def delete_answer(intent: Intent, service: Service) -> Response:
+def delete_answer(intent: Intent, service: Service, key: AdminKey) -> Response:
+    before = service.answers.get(intent)
     if not service.answers.delete(intent):
         raise HTTPException(404, f"no answer template for '{intent}'")
+    record(service, key, "answer.delete", f"answer:{intent}", {"before": _template_details(before)})
     return Response(status_code=204)
 
 
@@ -137,7 +171,9 @@ def _activation(activator: ModelActivator) -> ActivationResponse:
     )
 
 
-def _start(activator: ModelActivator, body: ActivateRequest) -> None:
+def _start(activator: ModelActivator, body: ActivateRequest, key: ApiKey | None, what: str) -> None:
+    """Start loading the pair in the background; the audit trail records the request (with the versions served
+    before it) and its outcome."""
     model_dir, index_dir = FilePath(body.model), FilePath(body.index)
     for name, folder in (("model", model_dir), ("index", index_dir)):
         try:
@@ -148,17 +184,32 @@ def _start(activator: ModelActivator, body: ActivateRequest) -> None:
             raise HTTPException(422, f"{name}: '{shown}' is not a usable path on the server ({reason})") from None
         if not found:
             raise HTTPException(404, f"{name} folder '{folder}' has no manifest.json on the server")
+    service = activator.service
+    before = {"model_version": service.suggester.model.version, "index_version": service.suggester.index.version}
+    if what == "shadow" and service.shadow is not None:
+        before["shadow_model_version"] = service.shadow.model_version
+    requested = {"model": str(model_dir), "index": str(index_dir)}
+    target = f"{what}:{model_dir}"
+
+    def finished(state: ActivationState) -> None:
+        outcome = {"status": state.status, "error": state.error, **requested}
+        record(service, key, f"{what}.{'activated' if state.status == 'active' else 'failed'}", target, outcome)
+
     try:
-        activator.start(model_dir, index_dir)
+        activator.start(model_dir, index_dir, on_finished=finished)
     except ActivationInProgress as error:
         raise HTTPException(409, str(error)) from None
 
+    record(service, key, f"{what}.activate", target, {"before": before, "requested": requested})
+
 
 @router.post("/models/activate", response_model=ActivationResponse, status_code=202)
-def activate(body: ActivateRequest, activator: Annotated[ModelActivator, Depends(_activator)]) -> ActivationResponse:
+def activate(
+    body: ActivateRequest, activator: Annotated[ModelActivator, Depends(_activator)], key: AdminKey
+) -> ActivationResponse:
     """Load a model + index version in the background and swap it in atomically once it is ready; poll
     `GET /admin/models/activation` for the outcome. Requests are answered by the active pair meanwhile."""
-    _start(activator, body)
+    _start(activator, body, key, "model")
     return _activation(activator)
 
 
@@ -185,13 +236,13 @@ def _shadow(activator: ModelActivator) -> ShadowResponse:
 
 @router.post("/models/shadow", response_model=ShadowResponse, status_code=202)
 def start_shadow(
-    body: ActivateRequest, activator: Annotated[ModelActivator, Depends(_shadow_activator)]
+    body: ActivateRequest, activator: Annotated[ModelActivator, Depends(_shadow_activator)], key: AdminKey
 ) -> ShadowResponse:
     """Load a candidate model + index in the background and let it score live traffic beside the active pair
     without changing answers; `deflect models shadow-report` shows where the two disagree."""
     if activator.service.events is None:
         raise HTTPException(409, "shadow mode stores its predictions in the event database; configure one")
-    _start(activator, body)
+    _start(activator, body, key, "shadow")
     return _shadow(activator)
 
 
@@ -201,14 +252,28 @@ def shadow_status(activator: Annotated[ModelActivator, Depends(_shadow_activator
 
 
 @router.delete("/models/shadow", response_model=ShadowResponse)
-def stop_shadow(activator: Annotated[ModelActivator, Depends(_shadow_activator)]) -> ShadowResponse:
-    if not shadow_mode.stop_shadow(activator.service):
+def stop_shadow(activator: Annotated[ModelActivator, Depends(_shadow_activator)], key: AdminKey) -> ShadowResponse:
+    shadow = activator.service.shadow
+    if shadow is None or not shadow_mode.stop_shadow(activator.service):
         raise HTTPException(404, "no shadow model is running")
+    before = {"shadow_model_version": shadow.model_version}
+    record(activator.service, key, "shadow.stop", f"shadow:{activator.state.model_dir}", {"before": before})
     activator.state = ActivationState("idle")
     return _shadow(activator)
 
 
-def _deletion(deleted: Deleted, live: int) -> DeletionResponse:
+def _deletion(
+    service: SuggestService, key: ApiKey | None, kind: str, subject: str, deleted: Deleted, live: int
+) -> DeletionResponse:
+    """The response, and the audit entry: the subject by a hash of its id, what went by counts."""
+    counts = {
+        "conversations": len(deleted.conversation_ids),
+        "suggestions": deleted.suggestions,
+        "feedback": deleted.feedback,
+        "review_labels": deleted.labels,
+        "live_conversations": live,
+    }
+    record(service, key, f"{kind}.delete", hashed(kind, subject), counts)
     return DeletionResponse(
         conversations=deleted.conversation_ids,
         suggestions=deleted.suggestions,
@@ -219,31 +284,43 @@ def _deletion(deleted: Deleted, live: int) -> DeletionResponse:
 
 
 @router.delete("/conversations/{conversation_id}", response_model=DeletionResponse)
-def delete_conversation(conversation_id: Identifier, service: Service) -> DeletionResponse:
+def delete_conversation(conversation_id: Identifier, service: Service, key: AdminKey) -> DeletionResponse:
     """Delete everything stored for a conversation (a data subject's request under PIPA or GDPR): its stored
     suggestions and feedback and its live state."""
-    return _deletion(*service.delete_conversation(conversation_id))
+    return _deletion(service, key, "conversation", conversation_id, *service.delete_conversation(conversation_id))
 
 
 @router.delete("/customers/{customer_id}", response_model=DeletionResponse)
-def delete_customer(customer_id: Identifier, service: Service) -> DeletionResponse:
+def delete_customer(customer_id: Identifier, service: Service, key: AdminKey) -> DeletionResponse:
     """Delete everything stored for a customer id (sent as `customer_id` with their messages), in every
     conversation they had."""
-    return _deletion(*service.delete_customer(customer_id))
+    return _deletion(service, key, "customer", customer_id, *service.delete_customer(customer_id))
 
 
 @router.get("/audit", response_model=list[AuditEntryOut])
 def audit_trail(
     service: Service,
-    actor: Annotated[str | None, Query(max_length=128, description="Only this reviewer's actions")] = None,
+    actor: Annotated[str | None, Query(max_length=128, description="A key's name, or cli:<user>")] = None,
+    actor_key_id: Annotated[str | None, Query(max_length=32, description="A key's id")] = None,
+    action: Annotated[
+        str | None, Query(max_length=64, description="An action, or a family ending in '.': article.")
+    ] = None,
+    target: Annotated[
+        str | None, Query(max_length=200, description="e.g. article:faq-12, answer:refund_status")
+    ] = None,
+    since: Annotated[datetime | None, Query(description="From this time on (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="Before this time (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[AuditEntryOut]:
-    """Who claimed, labelled, or bulk-labelled what, and when: newest first."""
-    if service.review is None:
+    """Who changed what and when, newest first: review claims and labels, articles, answer templates, keys,
+    model activation, promotion and rollback, shadow mode, deliveries, deletions on request."""
+    if service.audit is None:
         raise HTTPException(503, "no event database is configured")
+    query = AuditQuery(actor, actor_key_id, action, target, _utc(since), _utc(until), limit, offset)
     return [
         AuditEntryOut(
+            id=entry.id,
             at=as_utc(entry.at),
             actor=entry.actor,
             actor_key_id=entry.actor_key_id,
@@ -251,5 +328,10 @@ def audit_trail(
             target=entry.target,
             details=entry.details,
         )
-        for entry in service.review.audit_trail(actor, limit, offset)
+        for entry in service.audit.entries(query)
     ]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time given without a zone is read as UTC."""
+    return None if moment is None else as_utc(moment)

@@ -1,0 +1,33 @@
+"""Where handoffs go: the senders configured in the settings (the signed webhook), each a target
+of the outbox, and the delivery worker that sends to them. A sender that cannot work stops the start-up with a
+clear error, not the first handoff."""
+
+from __future__ import annotations
+
+from deflect.conversation.metrics import ServiceMetrics
+from deflect.core.settings import Settings
+from deflect.delivery.webhook import WebhookSender
+from deflect.delivery.worker import DeliveryWorker, RetryPolicy, Sender
+from deflect.store.events import EventStore
+from deflect.store.outbox import Outbox
+
+
+def handoff_senders(settings: Settings) -> dict[str, Sender]:
+    """Target name → sender; every handoff gets a delivery (its own id) per target."""
+    senders: dict[str, Sender] = {}
+    if settings.handoff_webhook_url:
+        if not settings.handoff_webhook_secret:
+            raise ValueError("DEFLECT_HANDOFF_WEBHOOK_URL is set but DEFLECT_HANDOFF_WEBHOOK_SECRET is not")
+        senders["webhook"] = WebhookSender(
+            settings.handoff_webhook_url, settings.handoff_webhook_secret, settings.webhook_timeout_seconds
+        )
+    return senders
+
+
+def delivery_worker(
+    settings: Settings, metrics: ServiceMetrics, events: EventStore, senders: dict[str, Sender]
+) -> DeliveryWorker:
+    retry = RetryPolicy(
+        settings.webhook_max_attempts, settings.webhook_backoff_seconds, settings.webhook_max_backoff_seconds
+    )
+    return DeliveryWorker(Outbox(events), senders, metrics, retry, lease_seconds=settings.outbox_lease_seconds)
