@@ -52,5 +52,9 @@ class RetentionJob:
                 logger.exception("retention purge failed")
             self._stop.wait(every_seconds)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop, after the purge under way (if any) has finished: a purge left running past shutdown would hold
+        locks on tables a migration or a dropped schema then waits for."""
         self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
