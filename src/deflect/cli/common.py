@@ -8,6 +8,8 @@ import sys
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
+    from deflect.store.events import EventStore
+
     Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
@@ -23,21 +25,23 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def record_change(action: str, target: str, details: dict[str, Any], database_url: str | None = None) -> None:
-    """Write a change made at the command line to the audit trail, as `cli:<user>`. The change is made either
-    way: when the event database cannot be reached, a warning says it is missing from the trail."""
+def record_change(action: str, target: str, details: dict[str, Any], store: EventStore | None = None) -> None:
+    """Write a change made at the command line to the audit trail, as `cli:<user>`: through `store` when the
+    command has the event database open, else through the configured one. The change is made either way: when the
+    event database cannot be reached, a warning says it is missing from the trail."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from deflect.core.settings import Settings
     from deflect.store.audit import AuditLog, command_line_actor
     from deflect.store.events import EventStore
 
-    url = database_url or Settings().database_url
+    url = store.url if store is not None else Settings().database_url
     try:
-        store = EventStore.open(url)
+        events = store or EventStore.open(url)
         try:
-            AuditLog(store).record(command_line_actor(), action, target, details)
+            AuditLog(events).record(command_line_actor(), action, target, details)
         finally:
-            store.close()
+            if store is None:
+                events.close()
     except (SQLAlchemyError, OSError) as error:
         print(f"warning: {action} on {target} is not in the audit trail of {safe_url(url)}: {error}", file=sys.stderr)

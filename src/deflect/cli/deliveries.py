@@ -40,7 +40,7 @@ def _deliveries(args: argparse.Namespace) -> int:
             print(f"deflect deliveries: error: {error}", file=sys.stderr)
             return 2
         details = {"topic": view.topic, "target": view.target}
-        record_change(f"delivery.{args.action}", f"delivery:{view.id}", details, store.url)
+        record_change(f"delivery.{args.action}", f"delivery:{view.id}", details, store)
         print(f"{view.id}: {view.status} (a running server sends it within its poll interval)")
         return 0
     finally:

@@ -25,7 +25,7 @@ def _db(args: argparse.Namespace) -> int:
 
 def _events(args: argparse.Namespace) -> int:
     from deflect.core.settings import Settings
-    from deflect.store.audit import hashed
+    from deflect.store.audit import deletion_change
     from deflect.store.events import EventStore
     from deflect.store.retention import purge_expired
 
@@ -41,17 +41,10 @@ def _events(args: argparse.Namespace) -> int:
         return 2
     if args.conversation:
         deleted = store.delete_conversation(args.conversation)
-        subject = hashed("conversation", args.conversation)
+        record_change(*deletion_change("conversation", args.conversation, deleted), store)
     else:
         deleted = store.delete_customer(args.customer)
-        subject = hashed("customer", args.customer)
-    counts = {
-        "conversations": len(deleted.conversation_ids),
-        "suggestions": deleted.suggestions,
-        "feedback": deleted.feedback,
-        "review_labels": deleted.labels,
-    }
-    record_change(f"{subject.split(':')[0]}.delete", subject, counts, settings.database_url)
+        record_change(*deletion_change("customer", args.customer, deleted), store)
     print(
         f"deleted {deleted.suggestions} suggestions, {deleted.feedback} feedback and {deleted.labels} review labels "
         f"from {len(deleted.conversation_ids)} conversation(s) in {safe_url(settings.database_url)}; "

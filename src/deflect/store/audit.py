@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from deflect.store.events import EventStore
+from deflect.store.events import Deleted, EventStore
 from deflect.store.queue_items import Reviewer
 from deflect.store.tables import AuditEntry
 
@@ -34,6 +34,18 @@ def hashed(kind: str, identifier: str) -> str:
     """A deleted subject's id as the audit trail keeps it: `kind:sha256:<first 16 hex>`, so an admin can check
     that a given id was deleted without the trail keeping the id itself."""
     return f"{kind}:sha256:{hashlib.sha256(identifier.encode()).hexdigest()[:16]}"
+
+
+def deletion_change(kind: str, subject: str, deleted: Deleted) -> tuple[str, str, dict[str, Any]]:
+    """The audit entry's action, target and details of a deletion on request (`kind` is conversation or customer):
+    the subject by a hash of its id, what went by counts."""
+    counts = {
+        "conversations": len(deleted.conversation_ids),
+        "suggestions": deleted.suggestions,
+        "feedback": deleted.feedback,
+        "review_labels": deleted.labels,
+    }
+    return f"{kind}.delete", hashed(kind, subject), counts
 
 
 def audit_entry(actor: Reviewer, action: str, target: str, details: dict[str, Any]) -> AuditEntry:

@@ -35,7 +35,7 @@ from deflect.lifecycle import shadow as shadow_mode
 from deflect.lifecycle.activation import ActivationInProgress, ActivationState, ModelActivator
 from deflect.lifecycle.registry import record_index_change
 from deflect.retrieval.index import IndexChanges
-from deflect.store.audit import AuditQuery, hashed
+from deflect.store.audit import AuditQuery, deletion_change
 from deflect.store.events import Deleted, as_utc
 
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorResponse} for status in (401, 403, 404, 409, 422)}
@@ -265,15 +265,9 @@ def stop_shadow(activator: Annotated[ModelActivator, Depends(_shadow_activator)]
 def _deletion(
     service: SuggestService, key: ApiKey | None, kind: str, subject: str, deleted: Deleted, live: int
 ) -> DeletionResponse:
-    """The response, and the audit entry: the subject by a hash of its id, what went by counts."""
-    counts = {
-        "conversations": len(deleted.conversation_ids),
-        "suggestions": deleted.suggestions,
-        "feedback": deleted.feedback,
-        "review_labels": deleted.labels,
-        "live_conversations": live,
-    }
-    record(service, key, f"{kind}.delete", hashed(kind, subject), counts)
+    """The response, and the audit entry (with the live conversation states that went too)."""
+    action, target, counts = deletion_change(kind, subject, deleted)
+    record(service, key, action, target, {**counts, "live_conversations": live})
     return DeletionResponse(
         conversations=deleted.conversation_ids,
         suggestions=deleted.suggestions,
