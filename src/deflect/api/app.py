@@ -14,7 +14,7 @@ from deflect.api.auth import KeyStore
 from deflect.api.body_limit import BodySizeLimit
 from deflect.api.errors import document_unreadable_bodies, install_error_handlers
 from deflect.api.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from deflect.api.outbound import delivery_worker, handoff_senders
+from deflect.api.outbound import delivery_worker, handoff_senders, reply_senders
 from deflect.api.review_session import (
     MemorySignedOutSessions,
     RedisSignedOutSessions,
@@ -107,9 +107,10 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "service", None) is None:
             metrics = ServiceMetrics()
-            senders = handoff_senders(settings)
+            handoff_to = handoff_senders(settings)
+            senders = {**handoff_to, **reply_senders(settings)}
             service = app.state.service = build_service(
-                settings, metrics, suggester, app.state.session_secret, tuple(senders)
+                settings, metrics, suggester, app.state.session_secret, tuple(handoff_to)
             )
             if senders:
                 assert service.events is not None

@@ -1,9 +1,13 @@
-"""Where handoffs go: the senders configured in the settings (the signed webhook), each a target
-of the outbox, and the delivery worker that sends to them. A sender that cannot work stops the start-up with a
-clear error, not the first handoff."""
+"""Where the outbox sends: the handoff senders configured in the settings (the signed webhook, Zendesk tickets),
+each a target every handoff goes to; the reply senders of channels that take answers through their own API
+(Chatwoot); and the delivery worker that sends to them. A sender that cannot work stops the start-up with a clear
+error, not the first handoff."""
 
 from __future__ import annotations
 
+from deflect.connectors.chatwoot import TARGET as CHATWOOT
+from deflect.connectors.chatwoot import ChatwootConfig, ChatwootReplySender
+from deflect.connectors.zendesk import ZendeskConfig, ZendeskTicketSender
 from deflect.conversation.metrics import ServiceMetrics
 from deflect.core.settings import Settings
 from deflect.delivery.webhook import WebhookSender
@@ -21,7 +25,31 @@ def handoff_senders(settings: Settings) -> dict[str, Sender]:
         senders["webhook"] = WebhookSender(
             settings.handoff_webhook_url, settings.handoff_webhook_secret, settings.webhook_timeout_seconds
         )
+    if settings.zendesk_url:
+        config = ZendeskConfig(
+            settings.zendesk_url,
+            settings.zendesk_email or "",
+            settings.zendesk_api_token or "",
+            fields=settings.zendesk_fields,
+            groups=settings.zendesk_groups,
+            public_comment=settings.zendesk_public_comment,
+            timeout_seconds=settings.webhook_timeout_seconds,
+        )
+        senders["zendesk"] = ZendeskTicketSender(config)
     return senders
+
+
+def reply_senders(settings: Settings) -> dict[str, Sender]:
+    """Channel name → the sender of its replies; only messages that came from that channel go to it."""
+    if not settings.chatwoot_url:
+        return {}
+    config = ChatwootConfig(
+        settings.chatwoot_url,
+        settings.chatwoot_api_token or "",
+        teams=settings.chatwoot_teams,
+        timeout_seconds=settings.webhook_timeout_seconds,
+    )
+    return {CHATWOOT: ChatwootReplySender(config)}
 
 
 def delivery_worker(

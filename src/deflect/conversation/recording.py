@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from deflect.conversation.access import Caller
 from deflect.conversation.clarify import Clarification, stored
@@ -134,3 +135,17 @@ def handoff_delivery(
     if record.customer_id:
         payload = {**payload, "customer_id": record.customer_id}
     return new_delivery(delivery_id, "handoff", target, record.id, record.conversation_id, record.customer_id, payload)
+
+
+def reply_delivery(delivery_id: str, record: SuggestionRecord, target: str, payload: dict[str, Any]) -> OutboxDelivery:
+    """The outbox row that sends a suggestion's answer to the channel the message came from (Chatwoot, …)."""
+    return new_delivery(delivery_id, "reply", target, record.id, record.conversation_id, record.customer_id, payload)
+
+
+def stored_page_url(url: str | None) -> str | None:
+    """The page without its query string, fragment or credentials: those carry tokens, e-mails and order numbers."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

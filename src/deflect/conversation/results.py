@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from deflect.conversation.clarify import Choice, Clarification
 from deflect.conversation.routing import Route
@@ -101,3 +103,14 @@ class FeedbackOutcome:
     feedback: FeedbackKind
     unhelpful_in_conversation: int
     handoff_next: bool
+
+
+@dataclass(frozen=True)
+class ChannelReply:
+    """An answer sent to the channel through the outbox rather than in the response, for a channel that calls
+    Deflect with a webhook and takes answers through its own API (Chatwoot): the delivery is stored with the
+    suggestion in one transaction. `payload` builds it from the suggestion and, on a handoff, the package."""
+
+    delivery_id: str  # from the channel's own message id: a message delivered twice is answered once
+    target: str
+    payload: Callable[[Suggestion, dict[str, Any] | None], dict[str, Any]]

@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from deflect.conversation.access import Caller, ConversationTokens, check_access, check_history
 from deflect.conversation.answers import AnswerTemplate, AnswerTemplates
@@ -23,12 +22,15 @@ from deflect.conversation.recording import (
     Reading,
     handoff_delivery,
     opening_events,
+    reply_delivery,
+    stored_page_url,
     suggestion_event,
     suggestion_record,
 )
 from deflect.conversation.results import (
     ArticleCard,
     BotAnswer,
+    ChannelReply,
     CustomerMessage,
     FeedbackGiven,
     FeedbackOutcome,
@@ -81,15 +83,6 @@ def _intent_score(suggester: Suggester, intent: str, confidence: float, locale: 
 
 def new_identifier(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
-
-
-def stored_page_url(url: str | None) -> str | None:
-    """The page without its query string, fragment or credentials: those carry tokens, e-mails and order numbers."""
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _article_card(hit: ArticleHit) -> ArticleCard:
@@ -156,9 +149,10 @@ class SuggestService:
     def _activated(self, suggester: Suggester) -> Active:
         return Active(suggester, policy_for(self.settings, suggester.model))
 
-    def suggest(self, request: CustomerMessage, caller: Caller) -> Suggestion:
+    def suggest(self, request: CustomerMessage, caller: Caller, reply: ChannelReply | None = None) -> Suggestion:
         """Raises ConversationForbidden when `caller` may not continue the conversation or send that history, and
-        UnknownChoice when `request.choice` answers no open question of the conversation."""
+        UnknownChoice when `request.choice` answers no open question of the conversation. With `reply`, the answer
+        also goes to the outbox for a channel that takes it through its own API, stored with the suggestion."""
         suggester, policy = self._active.suggester, self._active.policy  # one pair for the whole request
         check_history(caller, request.history)
         conversation_id = request.conversation_id or new_identifier("c")
@@ -192,38 +186,7 @@ class SuggestService:
         first_handoff = outcome.decision is Decision.HANDOFF and not (
             conversation and any(s.decision == Decision.HANDOFF.value for s in conversation.suggestions)
         )
-        queued: list[Any] = []
-        if self.events is not None:  # stored before the answer leaves: an acknowledged suggestion is on disk
-            record = suggestion_record(
-                suggestion_id,
-                conversation_id,
-                request,
-                reading,
-                redacted,
-                suggester.model.version,
-                suggester.index.version,
-            )
-            queue_item = new_queue_item(record)
-            rows: list[Any] = [queue_item] if queue_item else []
-            if first_handoff and self.handoff_payload is not None and self.handoff_targets:
-                so_far = Conversation(conversation_id, [*(conversation.events if conversation else opening), event])
-                payload = self.handoff_payload(self._package(so_far))
-                queued = [handoff_delivery(new_identifier("d"), record, payload, t) for t in self.handoff_targets]
-                rows.extend(queued)
-            if outcome.reason_code is ReasonCode.CHOSEN and self.review is not None:
-                self.review.record_choice(record, rows, caller.key_id)
-            else:
-                self.events.record_suggestion(record, rows)
-            if (shadow := self.shadow) is not None and reading.chosen_from is None:
-                shadow.submit(ShadowJob(suggestion_id, analysis.text, analysis.locale, reading.signals))
-        for opened in opening:  # only once the suggestion is stored: a refused request leaves nothing behind
-            self.store.append(conversation_id, opened)
-        self.store.append(conversation_id, event)
-        if queued:
-            self.metrics.outbox.labels("queued").inc(len(queued))
-            if self.on_queued is not None:
-                self.on_queued()
-        return Suggestion(
+        suggestion = Suggestion(
             suggestion_id=suggestion_id,
             conversation_id=conversation_id,
             conversation_token=self.tokens.issue(caller.key_id, conversation_id),
@@ -243,6 +206,45 @@ class SuggestService:
             index_version=suggester.index.version,
             clarification=reading.clarification,
         )
+        queued: list[Any] = []
+        if self.events is not None:  # stored before the answer leaves: an acknowledged suggestion is on disk
+            record = suggestion_record(
+                suggestion_id,
+                conversation_id,
+                request,
+                reading,
+                redacted,
+                suggester.model.version,
+                suggester.index.version,
+            )
+            queue_item = new_queue_item(record)
+            rows: list[Any] = [queue_item] if queue_item else []
+            package = None
+            if route and self.handoff_payload and (reply or (first_handoff and self.handoff_targets)):
+                so_far = Conversation(conversation_id, [*(conversation.events if conversation else opening), event])
+                package = self.handoff_payload(self._package(so_far))
+            if first_handoff and package is not None:
+                queued = [handoff_delivery(new_identifier("d"), record, package, t) for t in self.handoff_targets]
+            if reply is not None:
+                answer_out = reply.payload(suggestion, package)
+                queued.append(reply_delivery(reply.delivery_id, record, reply.target, answer_out))
+            rows.extend(queued)
+            if outcome.reason_code is ReasonCode.CHOSEN and self.review is not None:
+                self.review.record_choice(record, rows, caller.key_id)
+            else:
+                self.events.record_suggestion(record, rows)
+            if (shadow := self.shadow) is not None and reading.chosen_from is None:
+                shadow.submit(ShadowJob(suggestion_id, analysis.text, analysis.locale, reading.signals))
+        elif reply is not None:
+            raise ValueError("a channel reply needs the event database: it is sent from the outbox")
+        for opened in opening:  # only once the suggestion is stored: a refused request leaves nothing behind
+            self.store.append(conversation_id, opened)
+        self.store.append(conversation_id, event)
+        if queued:
+            self.metrics.outbox.labels("queued").inc(len(queued))
+            if self.on_queued is not None:
+                self.on_queued()
+        return suggestion
 
     def _read(
         self, request: CustomerMessage, conversation: Conversation | None, suggester: Suggester, policy: DecisionPolicy

@@ -86,6 +86,25 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(
         60.0, gt=0, description="How long a worker holds a delivery it is sending before another may take it over"
     )
+    zendesk_url: str | None = Field(None, description="https://<subdomain>.zendesk.com: each handoff becomes a ticket")
+    zendesk_email: str | None = Field(None, description="The Zendesk agent the API token belongs to")
+    zendesk_api_token: str | None = Field(None, description="Zendesk API token (Admin Center › Apps › Zendesk API)")
+    zendesk_fields: dict[str, int] = Field(
+        default_factory=dict,
+        description="Ticket custom field ids for intent, team, queue, conversation_id, confidence, reason (JSON)",
+    )
+    zendesk_groups: dict[str, int] = Field(default_factory=dict, description="Deflect team → Zendesk group id (JSON)")
+    zendesk_public_comment: bool = Field(
+        False, description="Post the transcript as a public comment instead of an internal note"
+    )
+    chatwoot_url: str | None = Field(
+        None, description="The Chatwoot installation Deflect answers as an Agent Bot (https://app.chatwoot.com, …)"
+    )
+    chatwoot_api_token: str | None = Field(None, description="The Agent Bot's access token (api_access_token)")
+    chatwoot_webhook_secret: str | None = Field(
+        None, description="When set, webhooks must carry a valid X-Chatwoot-Signature under this secret"
+    )
+    chatwoot_teams: dict[str, int] = Field(default_factory=dict, description="Deflect team → Chatwoot team id (JSON)")
     kakao_handoff_block_id: str | None = Field(
         None,
         description="Kakao i Open Builder block that connects a person (상담 연결): where 상담원 연결 leads",

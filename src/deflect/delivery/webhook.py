@@ -57,15 +57,26 @@ def retry_after(header: str | None) -> float | None:
         return None
 
 
-def checked_url(url: str) -> str:
-    """The webhook URL, refused at start-up (not at the first handoff) when it cannot be posted to."""
+def checked_url(url: str, setting: str = "DEFLECT_HANDOFF_WEBHOOK_URL") -> str:
+    """A receiver's URL, refused at start-up (not at the first handoff) when it cannot be posted to."""
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as error:
-        raise ValueError(f"DEFLECT_HANDOFF_WEBHOOK_URL is not a URL: {error}") from None
+        raise ValueError(f"{setting} is not a URL: {error}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"DEFLECT_HANDOFF_WEBHOOK_URL must be an http(s) URL with a host, not {url!r}")
+        raise ValueError(f"{setting} must be an http(s) URL with a host, not {url!r}")
     return url
+
+
+def refused(response: httpx.Response, problem: str) -> SendOutcome:
+    """A non-2xx answer: worth another attempt for 408, 425, 429 and 5xx (when `Retry-After` says), final else."""
+    status = response.status_code
+    return SendOutcome(
+        False,
+        final=not (status >= 500 or status in RETRIED_STATUSES),
+        problem=problem,
+        retry_after_seconds=retry_after(response.headers.get("retry-after")),
+    )
 
 
 class WebhookSender:
@@ -88,16 +99,9 @@ class WebhookSender:
             response = self._client.post(self.url, content=encoded, headers=headers)
         except httpx.HTTPError as error:
             return SendOutcome(False, problem=f"{type(error).__name__}: {error}")
-        status = response.status_code
-        if 200 <= status < 300:
+        if response.is_success:
             return SendOutcome(True)
-        worth_retrying = status >= 500 or status in RETRIED_STATUSES
-        return SendOutcome(
-            False,
-            final=not worth_retrying,
-            problem=f"HTTP {status}",
-            retry_after_seconds=retry_after(response.headers.get("retry-after")),
-        )
+        return refused(response, f"HTTP {response.status_code}")
 
     def close(self) -> None:
         self._client.close()

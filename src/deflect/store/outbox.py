@@ -145,6 +145,10 @@ class Outbox:
                 .values(lease_owner=None, lease_until=None, **values)
             )
 
+    def has(self, delivery_id: str) -> bool:
+        with self.events.session() as session:
+            return session.get(OutboxDelivery, delivery_id) is not None
+
     def list(self, status: str | None = None, limit: int = 100) -> list[DeliveryView]:
         query = select(OutboxDelivery).order_by(OutboxDelivery.created_at.desc()).limit(limit)
         if status is not None:
