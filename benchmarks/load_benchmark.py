@@ -1,6 +1,7 @@
 """Load benchmark of the suggest API: latency percentiles and throughput at several concurrencies, for Deflect's
 server and, in the same run, the naive baseline (the same model and index called once per request from a plain
-FastAPI route, `benchmarks/naive_server.py`).
+FastAPI route, `benchmarks/naive_server.py`), each as a share of the in-process limit measured first on the same
+messages (`benchmarks/pipeline_limit.py`: the pipeline called as a library, batched as the server batches).
 
     make build   # demo model, its ONNX export (deflect optimize) and the demo index
     .venv/bin/python -m benchmarks.load_benchmark [--requests 400] [--concurrency 1,8,32]
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.paths import RESULTS, ROOT
+from benchmarks.pipeline_limit import format_limits, limit_for, pipeline_limit
 from deflect.core.demo import DEMO_TEST
 from deflect.export.optimize import current_report
 from deflect.ingest.utterances import load_utterances
@@ -263,14 +265,33 @@ def benchmark_server(
 def format_table(rows: list[dict[str, Any]]) -> str:
     lines = [
         f"{'server':<8}{'route':<11}{'conc.':>6}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
-        f"{'p99 ms':>9}{'errors':>8}"
+        f"{'p99 ms':>9}{'errors':>8}{'of limit':>10}"
     ]
     for r in rows:
+        share = f"{r['share_of_limit']:.0%}" if "share_of_limit" in r else "-"
         lines.append(
             f"{r['server']:<8}{r['route']:<11}{r['concurrency']:>6}{r['requests']:>10}{r['throughput_rps']:>9.1f}"
-            f"{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}"
+            f"{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}{share:>10}"
         )
     return "\n".join(lines)
+
+
+def with_limit_shares(rows: list[dict[str, Any]], limits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each suggest row's throughput as a share of the in-process limit at the batch size its concurrency allows,
+    and its p50 latency above the in-process time of one message."""
+    single = limit_for(limits, 1)
+    shared = []
+    for row in rows:
+        if row["route"] == "suggest":
+            limit = limit_for(limits, row["concurrency"])
+            row = {
+                **row,
+                "limit_batch_size": limit["batch_size"],
+                "share_of_limit": round(row["throughput_rps"] / limit["messages_per_second"], 3),
+                "p50_above_in_process_ms": round(row["p50_ms"] - single["p50_ms"], 2),
+            }
+        shared.append(row)
+    return shared
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -291,6 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     texts = list(dict.fromkeys(u.text for u in load_utterances(DEMO_TEST)))
     print(f"{len(texts)} distinct demo test messages (Korean and English); {os.cpu_count()} CPUs", flush=True)
+    limit_runtime = "onnx" if check else "native"
+    print(f"in-process limit ({limit_runtime} encoder; normalise, encode, classify, search, store):", flush=True)
+    limits = pipeline_limit(args.model, args.index, texts, limit_runtime)
+    print(format_limits(limits), flush=True)
 
     rows: list[dict[str, Any]] = []
     memory: dict[str, dict[str, float]] = {}
@@ -299,8 +324,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         results, memory[kind.name] = benchmark_server(kind, args.model, args.index, texts, concurrencies, args.requests)
         rows += [result.summary() for result in results]
 
+    rows = with_limit_shares(rows, limits)
     print()
     print(format_table(rows))
+    for row in rows:
+        if row["route"] == "suggest" and row["concurrency"] == 1:
+            print(f"{row['server']} at concurrency 1: p50 {row['p50_above_in_process_ms']:+.1f} ms over in-process")
     for name, figures in memory.items():
         print(f"{name}: RSS {figures['rss_mib']:.0f} MiB at the end, peak {figures['peak_rss_mib']:.0f} MiB")
     throughput = {(r["server"], r["route"], r["concurrency"]): r["throughput_rps"] for r in rows}
@@ -327,6 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "messages": len(texts),
         "analysis_cache": "off",
         "servers": {kind.name: asdict(kind) for kind in kinds},
+        "in_process_limit": {"runtime": limit_runtime, "batches": limits},
         "results": rows,
         "memory_mib": memory,
         "speedup_vs_naive": speedups,

@@ -1,15 +1,20 @@
-"""Micro-batching: concurrent requests' texts share model calls and each gets its own result back."""
+"""Micro-batching: concurrent requests' texts share model calls and each gets its own result back; a batch read
+in-process (the load benchmark's limit) reads each message as the server does."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from deflect.conversation.batcher import MicroBatcher
+from deflect.conversation.suggester import Suggester
+from deflect.core.settings import Settings
 from deflect.intent.model import IntentModel
+from deflect.retrieval.index import ArticleIndex
 
 TEXTS = [f"{base} #{n}" for n in range(4) for base in ("where is my parcel", "택배가 안 와요", "refund please")]
 
@@ -79,3 +84,20 @@ def test_after_close_a_late_request_encodes_by_itself(demo_model: IntentModel) -
     vector = batcher.submit("택배가 안 와요")
 
     assert np.allclose(vector, demo_model.encode(["택배가 안 와요"])[0], atol=1e-5)
+
+
+def test_a_batch_read_in_process_matches_each_message_read_by_the_server_path(
+    demo_model: IntentModel, demo_index: ArticleIndex, tmp_path: Path
+) -> None:
+    settings = Settings(analysis_cache_size=0, database_url=f"sqlite:///{tmp_path / 'events.db'}")
+    suggester = Suggester(demo_model, demo_index, settings)
+    texts = ["  택배가   안 와요 ", "refund please", "비밀번호를 잊어버렸어요"]
+
+    together = suggester.analyse_batch(texts)
+    alone = [suggester.analyse(text) for text in texts]
+    suggester.close()
+
+    assert [a.text for a in together] == ["택배가 안 와요", "refund please", "비밀번호를 잊어버렸어요"]
+    assert [a.prediction.intent for a in together] == [a.prediction.intent for a in alone]
+    assert [a.locale for a in together] == ["ko", "en", "ko"]
+    assert [[h.article.id for h in a.hits][:1] for a in together] == [[h.article.id for h in a.hits][:1] for a in alone]

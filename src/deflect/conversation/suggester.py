@@ -93,6 +93,16 @@ class Suggester:
         vector, prediction = self._batcher.submit(text)
         return self._analysis(MessageReading(text, vector, prediction), locale, prediction, text, vector)
 
+    def analyse_batch(self, texts: list[str], locale: str | None = None) -> list[Analysis]:
+        """Many messages read together as one of the server's batches reads them: one encoder and classifier call
+        for all, then each message's search; no cache. What the load benchmark measures the server against."""
+        normalized = [normalize_text(text) for text in texts]
+        read = self._classify_batch(normalized)
+        return [
+            self._analysis(MessageReading(text, vector, prediction), locale, prediction, text, vector)
+            for text, (vector, prediction) in zip(normalized, read, strict=True)
+        ]
+
     def read(self, text: str) -> MessageReading:
         """The message encoded and classified alone: one encoder pass (batched with concurrent requests), no
         search and no cache."""

@@ -4,6 +4,7 @@ activating another model + index version."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -191,7 +192,10 @@ def _start(activator: ModelActivator, body: ActivateRequest, key: ApiKey | None,
     requested = {"model": str(model_dir), "index": str(index_dir)}
     target = f"{what}:{model_dir}"
 
+    requested_recorded = threading.Event()
+
     def finished(state: ActivationState) -> None:
+        requested_recorded.wait(timeout=10)  # the outcome is never recorded before the request
         outcome = {"status": state.status, "error": state.error, **requested}
         record(service, key, f"{what}.{'activated' if state.status == 'active' else 'failed'}", target, outcome)
 
@@ -199,8 +203,10 @@ def _start(activator: ModelActivator, body: ActivateRequest, key: ApiKey | None,
         activator.start(model_dir, index_dir, on_finished=finished)
     except ActivationInProgress as error:
         raise HTTPException(409, str(error)) from None
-
-    record(service, key, f"{what}.activate", target, {"before": before, "requested": requested})
+    try:
+        record(service, key, f"{what}.activate", target, {"before": before, "requested": requested})
+    finally:
+        requested_recorded.set()
 
 
 @router.post("/models/activate", response_model=ActivationResponse, status_code=202)
