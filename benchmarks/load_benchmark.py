@@ -34,6 +34,7 @@ import numpy as np
 
 from benchmarks.paths import RESULTS, ROOT
 from benchmarks.pipeline_limit import format_limits, limit_for, pipeline_limit
+from benchmarks.process_memory import is_worker, memory_of, process_tree
 from deflect.core.demo import DEMO_TEST
 from deflect.export.optimize import current_report
 from deflect.ingest.utterances import load_utterances
@@ -48,6 +49,7 @@ class ServerKind:
     description: str
     naive: bool = False
     runtime: str = "auto"
+    workers: int = 1  # more than one: `deflect serve --workers N` sharing state through Redis
 
 
 SERVERS = {
@@ -56,7 +58,9 @@ SERVERS = {
     "onnx": ServerKind(
         "onnx", "Deflect server, ONNX Runtime encoder (`deflect optimize`), micro-batching", runtime="onnx"
     ),
+    "onnx-2w": ServerKind("onnx-2w", "the onnx server with --workers 2 and Redis", runtime="onnx", workers=2),
 }
+REDIS_DATABASE = "redis://127.0.0.1:6379/13"  # emptied before a multi-worker server starts
 
 
 @dataclass
@@ -194,7 +198,12 @@ class Server:
                 DEFLECT_DATABASE_URL=f"sqlite:///{workdir / 'events.db'}",  # every suggestion is stored, as served
             )
             command = [sys.executable, "-m", "deflect.cli.main", "serve", "--model", str(model), "--index", str(index)]
-            command += ["--port", str(self.port)]
+            command += ["--port", str(self.port), "--workers", str(kind.workers)]
+            if kind.workers > 1:
+                import redis
+
+                redis.Redis.from_url(REDIS_DATABASE).flushdb()  # no conversations left from an earlier run
+                env["DEFLECT_REDIS_URL"] = REDIS_DATABASE
         self.log = (workdir / f"{kind.name}.log").open("w")
         self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
@@ -204,7 +213,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.kind.name} server exited; see {self.log.name}")
+                self.log.flush()
+                last = Path(self.log.name).read_text(errors="replace").splitlines()[-15:]
+                raise RuntimeError(f"{self.kind.name} server exited:\n" + "\n".join(last))
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1.0).status_code == 200:
                     return
@@ -213,13 +224,18 @@ class Server:
             time.sleep(0.5)
         raise RuntimeError(f"{self.kind.name} server not ready after {timeout:.0f} s; see {self.log.name}")
 
-    def memory_mib(self) -> dict[str, float]:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        return {
-            "rss_mib": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
-            "peak_rss_mib": round(int(fields["VmHWM"].split()[0]) / 1024, 1),
+    def memory_mib(self) -> dict[str, Any]:
+        """RSS of the server: its one process, or with workers each worker's and the total with the supervisor."""
+        processes = process_tree(self.process.pid)
+        figures = [memory_of(pid) for pid in processes]
+        total: dict[str, Any] = {
+            "rss_mib": round(sum(f[0] for f in figures), 1),
+            "peak_rss_mib": round(sum(f[1] for f in figures), 1),
         }
+        if len(processes) > 1:  # the supervisor, its workers, and multiprocessing's resource tracker
+            workers = [round(f[0], 1) for pid, f in zip(processes, figures, strict=True) if is_worker(pid)]
+            total["workers_rss_mib"] = workers
+        return total
 
     def stop(self) -> None:
         self.process.terminate()
@@ -232,7 +248,7 @@ class Server:
 
 def benchmark_server(
     kind: ServerKind, model: Path, index: Path, texts: list[str], concurrencies: Sequence[int], base_requests: int
-) -> tuple[list[LoadResult], dict[str, float]]:
+) -> tuple[list[LoadResult], dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="deflect-load-") as work:
         server = Server(kind, model, index, Path(work))
         try:
@@ -318,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_limits(limits), flush=True)
 
     rows: list[dict[str, Any]] = []
-    memory: dict[str, dict[str, float]] = {}
+    memory: dict[str, dict[str, Any]] = {}
     for kind in kinds:
         print(f"{kind.name}: {kind.description}", flush=True)
         results, memory[kind.name] = benchmark_server(kind, args.model, args.index, texts, concurrencies, args.requests)
@@ -331,7 +347,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if row["route"] == "suggest" and row["concurrency"] == 1:
             print(f"{row['server']} at concurrency 1: p50 {row['p50_above_in_process_ms']:+.1f} ms over in-process")
     for name, figures in memory.items():
-        print(f"{name}: RSS {figures['rss_mib']:.0f} MiB at the end, peak {figures['peak_rss_mib']:.0f} MiB")
+        workers = figures.get("workers_rss_mib")
+        each = f" (workers {', '.join(f'{w:.0f}' for w in workers)} MiB)" if workers else ""
+        print(f"{name}: RSS {figures['rss_mib']:.0f} MiB at the end{each}, peak {figures['peak_rss_mib']:.0f} MiB")
     throughput = {(r["server"], r["route"], r["concurrency"]): r["throughput_rps"] for r in rows}
     speedups = {}
     for concurrency in concurrencies:
@@ -341,6 +359,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if naive and ours and not kind.naive:
                 speedups[f"{kind.name}_c{concurrency}"] = round(ours / naive, 2)
                 print(f"{kind.name} vs naive at concurrency {concurrency}: {ours / naive:.1f}× the throughput")
+    for concurrency in concurrencies:
+        one, two = throughput.get(("onnx", "suggest", concurrency)), throughput.get(("onnx-2w", "suggest", concurrency))
+        if one and two:
+            speedups[f"onnx_2_workers_vs_1_c{concurrency}"] = round(two / one, 2)
+            print(f"onnx with 2 workers vs 1 at concurrency {concurrency}: {two / one:.2f}× the throughput")
     if check:
         print(
             f"ONNX encoder (weights: {', '.join(f'{p} {w}' for p, w in check.get('weights', {}).items()) or '?'}) "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -49,6 +50,23 @@ def test_migrations_build_the_schema_and_are_idempotent(database_url: str) -> No
     tables = set(inspect(store.engine).get_table_names())
     assert {"suggestions", "feedback", "review_items", "review_labels", "audit_log", "shadow_predictions"} <= tables
     store.close()
+
+
+def test_workers_starting_together_on_a_fresh_database_migrate_it_once_without_failing(database_url: str) -> None:
+    """`deflect serve --workers N` on a new database: every worker migrates it at start-up, at the same moment."""
+    spawn = multiprocessing.get_context("spawn")
+    workers = [spawn.Process(target=migrate, args=(database_url,)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+
+    assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
+    store = EventStore.open(database_url)
+    with store.session() as session:
+        versions = session.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    store.close()
+    assert len(versions) == 1
 
 
 def test_deleting_a_customer_removes_every_conversation_of_theirs_and_nothing_else(database_url: str) -> None:

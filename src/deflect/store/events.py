@@ -4,6 +4,7 @@ schema is made by the Alembic migrations in `store/migrations/` (`migrate`), nev
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import stat
@@ -88,28 +89,46 @@ def database_url(url: str) -> str:
 
 
 def migrate(url: str) -> None:
-    """Bring the database at `url` to the newest schema (Alembic `upgrade head`)."""
-    _private_sqlite_file(url)
+    """Bring the database at `url` to the newest schema (Alembic `upgrade head`). Processes that start together
+    (`deflect serve --workers N` on a new database) migrate one after another: on SQLite under a lock on a file
+    beside the database, on PostgreSQL under an advisory lock (migrations/env.py); the later ones find it done."""
+    sqlite_file = _private_sqlite_file(url)
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", database_url(url).replace("%", "%%"))
-    command.upgrade(config, "head")
+    with _one_migration_at_a_time(sqlite_file):
+        command.upgrade(config, "head")
 
 
-def _private_sqlite_file(url: str) -> None:
+@contextmanager
+def _one_migration_at_a_time(sqlite_file: Path | None) -> Iterator[None]:
+    if sqlite_file is None:
+        yield
+        return
+    lock = os.open(sqlite_file.with_name(sqlite_file.name + ".migration-lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(lock)  # releases the lock
+
+
+def _private_sqlite_file(url: str) -> Path | None:
     """A SQLite event database holds customers' messages: make its file readable by the owner only before SQLite
-    creates it with the umask's mode (its WAL and shared-memory files take the database file's mode)."""
+    creates it with the umask's mode (its WAL and shared-memory files take the database file's mode). Returns the
+    file (None for another database, or SQLite in memory)."""
     parsed = make_url(database_url(url))
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return
+        return None
     path = Path(parsed.database)
     path.parent.mkdir(parents=True, exist_ok=True)
     os.close(os.open(path, os.O_CREAT | os.O_RDONLY, 0o600))
     if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         logger.warning("the event database %s is readable by other users; chmod 600 it", path)
+    return path
 
 
 def _engine(url: str) -> Engine:

@@ -9,6 +9,7 @@ from sqlalchemy import engine_from_config, pool
 from deflect.store.tables import Base
 
 config = context.config
+MIGRATION_LOCK = 0x6465666C656374  # "deflect": the advisory lock every migrating process takes
 
 
 def run_migrations_offline() -> None:
@@ -28,6 +29,8 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":  # held to the commit: one process migrates at a time
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             context.run_migrations()
 
 
