@@ -14,13 +14,12 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from live_server import address, http_receiver
+from live_server import address, http_receiver, wait_for
 from test_zendesk_connector import EMAIL, TOKEN, FakeZendesk
 
 from deflect.api.app import create_app
@@ -204,12 +203,6 @@ def _post(client: TestClient, body: dict[str, Any], **headers: str) -> dict[str,
     return response.json()
 
 
-def _wait_for(condition: Callable[[], object], seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.02)
-
-
 def _bot_messages(chatwoot: FakeChatwoot, conversation: int) -> list[dict[str, Any]]:
     return [m for m in chatwoot.messages[conversation] if m["message_type"] == 1]
 
@@ -232,7 +225,7 @@ def test_a_question_is_answered_in_its_conversation_once_through_a_rate_limit_an
             question = event(chatwoot, 41, "비밀번호를 잊어버렸어요. 어떻게 재설정하나요?")
             queued = _post(client, question)
             again = _post(client, question)  # Chatwoot delivered the same event twice
-            _wait_for(lambda: _all_delivered(client))
+            wait_for(lambda: _all_delivered(client))
             (delivery,) = _deliveries(client)
     finally:
         chatwoot.server.shutdown()
@@ -257,7 +250,7 @@ def test_articles_are_cards_in_the_web_widget_and_links_in_channels_without_card
             assert client.delete("/admin/answers/delivery_status", headers=admin).status_code == 204
             widget = _post(client, event(chatwoot, 42, "택배가 어디에 있나요?"))
             api_inbox = _post(client, event(chatwoot, 43, "택배가 어디에 있나요?", channel="Channel::Api"))
-            _wait_for(lambda: len(_deliveries(client)) == 2 and _all_delivered(client))
+            wait_for(lambda: len(_deliveries(client)) == 2 and _all_delivered(client))
     finally:
         chatwoot.server.shutdown()
 
@@ -277,7 +270,7 @@ def test_a_clarifying_question_is_an_input_select_whose_option_picked_comes_back
     try:
         with _app(tmp_path, chatwoot, demo_model, demo_index, clarify_margin=1.0, clarify_floor=0.0) as client:
             asked = _post(client, event(chatwoot, 44, "반품 보냈는데 돈이 안 들어왔어요"))
-            _wait_for(lambda: _all_delivered(client))
+            wait_for(lambda: _all_delivered(client))
             (question,) = _bot_messages(chatwoot, 44)
             refund = next(i for i in question["content_attributes"]["items"] if "refund_status" in i["value"])
             picked = {  # what the widget sends when an option is clicked: the question's message, updated
@@ -291,7 +284,7 @@ def test_a_clarifying_question_is_an_input_select_whose_option_picked_comes_back
             }
             chosen = _post(client, picked)
             twice = _post(client, picked)
-            _wait_for(lambda: len(_deliveries(client)) == 2 and _all_delivered(client))
+            wait_for(lambda: len(_deliveries(client)) == 2 and _all_delivered(client))
             record = client.app.state.service.events.suggestions()[-1]  # type: ignore[attr-defined]
     finally:
         chatwoot.server.shutdown()
@@ -312,7 +305,7 @@ def test_a_handoff_opens_the_conversation_for_its_team_with_a_private_note_and_f
         with _app(tmp_path, chatwoot, demo_model, demo_index, **helpdesk) as client:
             first = _post(client, event(chatwoot, 45, "환불 언제 들어와요? 주문번호 20261103-0012345"))
             handoff = _post(client, event(chatwoot, 45, "상담원 연결해 주세요"))
-            _wait_for(lambda: len(_deliveries(client)) == 3 and _all_delivered(client))
+            wait_for(lambda: len(_deliveries(client)) == 3 and _all_delivered(client))
             after = _post(client, event(chatwoot, 45, "아직이에요?"))  # agents have it now
             package = client.get(
                 f"/v1/conversations/chatwoot-{ACCOUNT}-45/handoff",

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from live_server import address, http_receiver
+from live_server import address, http_receiver, wait_for
 
 from deflect.api.app import create_app
 from deflect.api.auth import KeyStore, Role
@@ -95,12 +95,6 @@ def _client(tmp_path: Path, url: str, model: IntentModel, index: ArticleIndex, *
     return client
 
 
-def _wait_for(condition: Callable[[], object], seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.02)
-
-
 def test_a_handoff_is_delivered_once_signed_after_retries(
     tmp_path: Path, receiver: Receiver, demo_model: IntentModel, demo_index: ArticleIndex
 ) -> None:
@@ -108,7 +102,7 @@ def test_a_handoff_is_delivered_once_signed_after_retries(
         first = client.post("/v1/suggest", json={"text": "환불 언제 들어와요?", "conversation_id": "c-hook"}).json()
         handoff = client.post("/v1/suggest", json={"text": "상담원 연결해 주세요", "conversation_id": "c-hook"}).json()
         again = client.post("/v1/suggest", json={"text": "사람이랑 얘기할래요", "conversation_id": "c-hook"}).json()
-        _wait_for(lambda: receiver.accepted)
+        wait_for(lambda: receiver.accepted)
         metrics = client.get("/metrics").text
 
     assert first["decision"] != "handoff" and handoff["decision"] == again["decision"] == "handoff"
@@ -130,7 +124,7 @@ def test_a_receiver_that_never_answers_is_dead_lettered_and_sent_again_from_the_
     with _client(tmp_path, "http://127.0.0.1:1/unreachable", demo_model, demo_index) as client:
         admin = client.admin_headers  # type: ignore[attr-defined]
         client.post("/v1/suggest", json={"text": "talk to a human please"})
-        _wait_for(lambda: client.get("/admin/deliveries?status=dead", headers=admin).json())
+        wait_for(lambda: client.get("/admin/deliveries?status=dead", headers=admin).json())
         dead = client.get("/admin/deliveries?status=dead", headers=admin).json()
         metrics = client.get("/metrics").text
         retried = client.post(f"/admin/deliveries/{dead[0]['id']}/retry", headers=admin)
@@ -153,11 +147,11 @@ def test_a_receiver_s_retry_after_is_waited_for_and_a_final_answer_dead_letters(
     try:
         with _client(tmp_path / "a", slow_down.url, demo_model, demo_index) as client:
             client.post("/v1/suggest", json={"text": "상담원 연결해 주세요"})
-            _wait_for(lambda: slow_down.accepted)
+            wait_for(lambda: slow_down.accepted)
         with _client(tmp_path / "b", refusing.url, demo_model, demo_index) as client:
             client.post("/v1/suggest", json={"text": "상담원 연결해 주세요"})
             admin = client.admin_headers  # type: ignore[attr-defined]
-            _wait_for(lambda: client.get("/admin/deliveries?status=dead", headers=admin).json())
+            wait_for(lambda: client.get("/admin/deliveries?status=dead", headers=admin).json())
             dead = client.get("/admin/deliveries?status=dead", headers=admin).json()
     finally:
         slow_down.server.shutdown()
@@ -188,7 +182,7 @@ def test_the_delivered_package_carries_the_details_given_once_and_contact_detail
                 "010-4821-7730으로 연락 주세요, 상담원 연결해 주세요",
             ):
                 client.post("/v1/suggest", json={"text": text, "conversation_id": "c-details"})
-            _wait_for(lambda: receiver.accepted)
+            wait_for(lambda: receiver.accepted)
     finally:
         receiver.server.shutdown()
 

@@ -5,7 +5,6 @@ with its conversation on request."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,7 +17,7 @@ from deflect.delivery.worker import DeliveryWorker, RetryPolicy
 from deflect.intent.model import IntentModel
 from deflect.retrieval.index import ArticleIndex
 from deflect.store.events import EventStore
-from deflect.store.outbox import DeliveryStateError, Outbox, new_delivery
+from deflect.store.outbox import ClaimedDelivery, DeliveryStateError, Outbox, new_delivery
 from tests.api_clients import api_clients
 
 
@@ -73,8 +72,8 @@ class FlakySender:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def send(self, delivery_id: str, topic: str, payload: dict[str, Any]) -> SendOutcome:
-        self.calls.append(delivery_id)
+    def send(self, delivery: ClaimedDelivery) -> SendOutcome:
+        self.calls.append(delivery.id)
         if len(self.calls) == 1:
             raise RuntimeError("a bug in the sender")
         return SendOutcome(True)

@@ -13,6 +13,7 @@ from typing import Any
 from live_server import address, http_receiver
 
 from deflect.connectors.zendesk import ZendeskConfig, ZendeskTicketSender, ticket_body
+from deflect.store.outbox import ClaimedDelivery
 
 EMAIL, TOKEN = "bot@haneulmarket.example", "zd-token-8c1f"
 PACKAGE = {
@@ -98,6 +99,10 @@ class FakeZendesk:
         return 201, {"x-idempotency-lookup": "miss"}, {"ticket": made}
 
 
+def _delivery(delivery_id: str, attempts: int = 1) -> ClaimedDelivery:
+    return ClaimedDelivery(delivery_id, "handoff", "zendesk", PACKAGE, attempts)
+
+
 def _sender(zendesk: FakeZendesk, token: str = TOKEN) -> ZendeskTicketSender:
     config = ZendeskConfig(
         address(zendesk.server),
@@ -113,8 +118,8 @@ def test_a_handoff_becomes_one_ticket_with_the_transcript_tags_fields_priority_a
     zendesk = FakeZendesk()
     sender = _sender(zendesk)
     try:
-        first = sender.send("d-1", "handoff", PACKAGE)
-        replay = sender.send("d-1", "handoff", PACKAGE)  # the answer to the first was lost: same key again
+        first = sender.send(_delivery("d-1"))
+        replay = sender.send(_delivery("d-1", attempts=2))  # the answer to the first was lost: same key again
     finally:
         sender.close()
         zendesk.server.shutdown()
@@ -137,9 +142,9 @@ def test_zendesk_s_rate_limit_is_waited_for_and_its_refusals_are_final_with_its_
     zendesk = FakeZendesk(answers=[(429, {"Retry-After": "7"}, {"error": "TooManyRequests"}), (422, {}, unknown_field)])
     sender, wrong_token = _sender(zendesk), _sender(zendesk, token="revoked")
     try:
-        limited = sender.send("d-2", "handoff", PACKAGE)
-        refused = wrong_token.send("d-3", "handoff", PACKAGE)
-        invalid = sender.send("d-4", "handoff", PACKAGE)
+        limited = sender.send(_delivery("d-2"))
+        refused = wrong_token.send(_delivery("d-3"))
+        invalid = sender.send(_delivery("d-4"))
     finally:
         sender.close()
         wrong_token.close()

@@ -13,14 +13,11 @@ option buttons: the same in text with links) —
 
 A message's conversation is `chatwoot-<account>-<conversation>`; its reply's delivery id comes from Chatwoot's
 message id, so an event delivered twice is answered once. Chatwoot has no idempotency key for messages: before
-posting, the sender reads the conversation's latest messages and skips what an earlier attempt already posted."""
+posting again, a retry reads the conversation's latest messages and skips what an earlier attempt already posted."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +29,7 @@ from deflect.conversation.clarify import Choice
 from deflect.conversation.results import CustomerMessage, Suggestion
 from deflect.core.vocabulary import Decision, OptionKind
 from deflect.delivery.webhook import SendOutcome, checked_url, refused
+from deflect.store.outbox import ClaimedDelivery
 
 logger = logging.getLogger(__name__)
 TARGET = "chatwoot"
@@ -88,18 +86,6 @@ class WebhookEvent(BaseModel):
     sender: Contact | None = None
     conversation: ChatwootConversation | None = None
     account: Account | None = None
-
-
-def verify_signature(secret: str, timestamp: str | None, body: bytes, header: str | None, max_age: float = 300) -> bool:
-    """`X-Chatwoot-Signature: sha256=<HMAC-SHA256 of "{X-Chatwoot-Timestamp}.{body}">`, with a recent timestamp."""
-    if not timestamp or not header:
-        return False
-    try:
-        fresh = abs(time.time() - float(timestamp)) <= max_age
-    except ValueError:
-        return False
-    expected = "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return fresh and hmac.compare_digest(expected, header)
 
 
 def submitted_choice(event: WebhookEvent) -> tuple[Choice, str] | None:
@@ -268,27 +254,28 @@ class ChatwootReplySender:
             timeout=config.timeout_seconds,
         )
 
-    def send(self, delivery_id: str, topic: str, payload: dict[str, Any]) -> SendOutcome:
+    def send(self, delivery: ClaimedDelivery) -> SendOutcome:
+        payload = delivery.payload
         base = f"/api/v1/accounts/{payload['account_id']}/conversations/{payload['conversation_id']}"
         try:
-            posted = self._posted_since(base, payload["after_message_id"])
-            for message in payload["messages"]:
-                if (message["content"], message["private"]) in posted:
-                    continue  # an earlier attempt posted it before its answer was lost
-                response = self._client.post(f"{base}/messages", json=message)
-                if not response.is_success:
-                    return refused(response, _problem(response))
+            # an earlier attempt may have posted messages before its answer was lost
+            posted = self._posted_since(base, payload["after_message_id"]) if delivery.attempts > 1 else set()
+            steps = [
+                (f"{base}/messages", message)
+                for message in payload["messages"]
+                if (message["content"], message["private"]) not in posted
+            ]
             if payload.get("team_id") is not None:
-                response = self._client.post(f"{base}/assignments", json={"team_id": payload["team_id"]})
-                if not response.is_success:
-                    return refused(response, _problem(response))
+                steps.append((f"{base}/assignments", {"team_id": payload["team_id"]}))
             if payload.get("open"):
-                response = self._client.post(f"{base}/toggle_status", json={"status": "open"})
+                steps.append((f"{base}/toggle_status", {"status": "open"}))
+            for path, body in steps:
+                response = self._client.post(path, json=body)
                 if not response.is_success:
                     return refused(response, _problem(response))
         except httpx.HTTPError as error:
             return SendOutcome(False, problem=f"{type(error).__name__}: {error}")
-        logger.info("delivery %s: answered Chatwoot conversation %s", delivery_id, payload["conversation_id"])
+        logger.info("delivery %s: answered Chatwoot conversation %s", delivery.id, payload["conversation_id"])
         return SendOutcome(True)
 
     def _posted_since(self, base: str, message_id: int) -> set[tuple[str, bool]]:

@@ -22,6 +22,7 @@ import httpx
 
 from deflect.connectors.handoff_note import handoff_note
 from deflect.delivery.webhook import SendOutcome, checked_url, refused
+from deflect.store.outbox import ClaimedDelivery
 
 logger = logging.getLogger(__name__)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -117,10 +118,12 @@ class ZendeskTicketSender:
             headers={"accept": "application/json"},
         )
 
-    def send(self, delivery_id: str, topic: str, payload: dict[str, Any]) -> SendOutcome:
+    def send(self, delivery: ClaimedDelivery) -> SendOutcome:
         try:
             response = self._client.post(
-                "/api/v2/tickets", json=ticket_body(payload, self.config), headers={"idempotency-key": delivery_id}
+                "/api/v2/tickets",
+                json=ticket_body(delivery.payload, self.config),
+                headers={"idempotency-key": delivery.id},
             )
         except httpx.HTTPError as error:
             return SendOutcome(False, problem=f"{type(error).__name__}: {error}")
@@ -128,7 +131,7 @@ class ZendeskTicketSender:
             return refused(response, _problem(response))
         ticket = response.json().get("ticket", {}) if response.content else {}
         replayed = response.headers.get("x-idempotency-lookup") == "hit"
-        logger.info("delivery %s: Zendesk ticket %s%s", delivery_id, ticket.get("id"), " (replayed)" * replayed)
+        logger.info("delivery %s: Zendesk ticket %s%s", delivery.id, ticket.get("id"), " (replayed)" * replayed)
         return SendOutcome(True)
 
     def close(self) -> None:

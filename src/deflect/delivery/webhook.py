@@ -14,9 +14,10 @@ import json
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 import httpx
+
+from deflect.store.outbox import ClaimedDelivery
 
 RETRIED_STATUSES = {408, 425, 429}
 
@@ -85,13 +86,14 @@ class WebhookSender:
         self.secret = secret
         self._client = httpx.Client(timeout=timeout_seconds)
 
-    def send(self, delivery_id: str, topic: str, payload: dict[str, Any]) -> SendOutcome:
-        body = json.dumps({"event": topic, "delivery_id": delivery_id, "package": payload}, ensure_ascii=False)
+    def send(self, delivery: ClaimedDelivery) -> SendOutcome:
+        document = {"event": delivery.topic, "delivery_id": delivery.id, "package": delivery.payload}
+        body = json.dumps(document, ensure_ascii=False)
         encoded = body.encode()
         timestamp = str(int(time.time()))
         headers = {
             "content-type": "application/json",
-            "x-deflect-delivery": delivery_id,
+            "x-deflect-delivery": delivery.id,
             "x-deflect-timestamp": timestamp,
             "x-deflect-signature": signature(self.secret, timestamp, encoded),
         }

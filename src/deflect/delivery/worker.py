@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from deflect.conversation.metrics import ServiceMetrics
 from deflect.delivery.webhook import SendOutcome
@@ -22,7 +22,9 @@ logger = logging.getLogger(__name__)
 
 
 class Sender(Protocol):
-    def send(self, delivery_id: str, topic: str, payload: dict[str, Any]) -> SendOutcome: ...
+    def send(self, delivery: ClaimedDelivery) -> SendOutcome:
+        """One attempt; `delivery.attempts` above 1 says an earlier attempt may have reached the receiver."""
+        ...
 
     def close(self) -> None: ...
 
@@ -111,7 +113,7 @@ class DeliveryWorker:
             outcome = SendOutcome(False, final=True, problem=f"no sender is configured for '{delivery.target}'")
         else:
             try:
-                outcome = sender.send(delivery.id, delivery.topic, delivery.payload)
+                outcome = sender.send(delivery)
             except Exception as error:  # a sender's bug must not lose the delivery: it is tried again
                 logger.exception("delivery %s: the %s sender failed", delivery.id, delivery.target)
                 self.metrics.outbox.labels("unexpected_error").inc()

@@ -20,8 +20,9 @@ from deflect.api.schemas import ErrorResponse
 from deflect.connectors import chatwoot, kakao
 from deflect.conversation.access import Caller, ConversationForbidden
 from deflect.conversation.clarify import UnknownChoice
-from deflect.conversation.results import ChannelReply, Suggestion
+from deflect.conversation.results import ChannelReply, CustomerMessage, Suggestion
 from deflect.conversation.service import SuggestService
+from deflect.delivery.webhook import verify_signature
 from deflect.store.outbox import Outbox
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,17 @@ Service = Annotated[SuggestService, Depends(get_service)]
 REFUSALS = (401, 403, 404, 422, 429, 503)
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorResponse} for status in REFUSALS}
 _answering = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kakao-skill")
+
+
+def _suggest(
+    service: SuggestService, message: CustomerMessage, caller: Caller, reply: ChannelReply | None = None
+) -> Suggestion:
+    """A channel's option buttons stay in the chat: one tapped after its question was answered is read as the
+    text it says, not refused as the API refuses it."""
+    try:
+        return service.suggest(message, caller, reply)
+    except UnknownChoice:
+        return service.suggest(replace(message, choice=None), caller, reply)
 
 
 @router.post("/kakao/skill", responses=ERRORS)
@@ -46,11 +58,7 @@ def kakao_skill(
     message = kakao.customer_message(request)
 
     def answer() -> dict[str, Any]:
-        try:
-            suggestion = service.suggest(message, caller)
-        except UnknownChoice:  # an old quick reply tapped again: read what it says instead
-            suggestion = service.suggest(replace(message, choice=None), caller)
-        return kakao.skill_response(suggestion, block)
+        return kakao.skill_response(_suggest(service, message, caller), block)
 
     pending = _answering.submit(answer)
     try:
@@ -79,8 +87,9 @@ async def chatwoot_webhook(
     body = await request.body()
     secret = settings.chatwoot_webhook_secret
     headers = request.headers
-    if secret and not chatwoot.verify_signature(
-        secret, headers.get("x-chatwoot-timestamp"), body, headers.get("x-chatwoot-signature")
+    # Chatwoot signs as Deflect's own webhook does: X-Chatwoot-Signature: sha256=HMAC(secret, "{timestamp}.{body}")
+    if secret and not verify_signature(
+        secret, headers.get("x-chatwoot-timestamp", ""), body, headers.get("x-chatwoot-signature", "")
     ):
         raise HTTPException(401, "X-Chatwoot-Signature does not sign this body with X-Chatwoot-Timestamp, or is stale")
     try:
@@ -106,10 +115,7 @@ def _answer_chatwoot(service: SuggestService, caller: Caller, event: chatwoot.We
     reply = ChannelReply(delivery_id, chatwoot.TARGET, payload)
     message = chatwoot.customer_message(event)
     try:
-        try:
-            suggestion = service.suggest(message, caller, reply)
-        except UnknownChoice:  # an old question's option: read its label instead
-            suggestion = service.suggest(replace(message, choice=None), caller, reply)
+        suggestion = _suggest(service, message, caller, reply)
     except ConversationForbidden as error:
         raise HTTPException(403, str(error)) from None
     except IntegrityError:  # the same event, delivered twice at once: the other delivery answers it
