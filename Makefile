@@ -37,7 +37,11 @@ eval-demo: build
 report: build
 	$(BIN)/deflect eval --model models/demo --data src/deflect/demo --index indexes/demo --report reports/demo
 
-load-benchmark: build
+# wrk, the load benchmark's second client: a C load generator on one thread, which leaves the cores to the server.
+/usr/bin/wrk:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
+
+load-benchmark: build /usr/bin/wrk
 	$(BIN)/python -m benchmarks.load_benchmark
 
 test: setup

@@ -16,7 +16,6 @@ table and writes benchmarks/results/load.json.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -25,13 +24,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from benchmarks.load_clients import Post, run_python, run_wrk, wrk_available
 from benchmarks.paths import RESULTS, ROOT
 from benchmarks.pipeline_limit import format_limits, limit_for, pipeline_limit
 from benchmarks.process_memory import is_worker, memory_of, process_tree
@@ -40,6 +38,7 @@ from deflect.export.optimize import current_report
 from deflect.ingest.utterances import load_utterances
 
 MESSAGES_PER_CONVERSATION = 5
+WRK_POSTS = 20_000  # more than wrk sends in its run: no conversation is revisited
 TYPEAHEAD_MIN_CHARS = 4
 
 
@@ -50,6 +49,7 @@ class ServerKind:
     naive: bool = False
     runtime: str = "auto"
     workers: int = 1  # more than one: `deflect serve --workers N` sharing state through Redis
+    commit_batch: int = 64  # DEFLECT_EVENT_COMMIT_BATCH: 1 stores each suggestion in its own transaction
 
 
 SERVERS = {
@@ -58,36 +58,12 @@ SERVERS = {
     "onnx": ServerKind(
         "onnx", "Deflect server, ONNX Runtime encoder (`deflect optimize`), micro-batching", runtime="onnx"
     ),
+    "onnx-1tx": ServerKind(
+        "onnx-1tx", "the onnx server without group commit: a transaction per suggestion", runtime="onnx", commit_batch=1
+    ),
     "onnx-2w": ServerKind("onnx-2w", "the onnx server with --workers 2 and Redis", runtime="onnx", workers=2),
 }
 REDIS_DATABASE = "redis://127.0.0.1:6379/13"  # emptied before a multi-worker server starts
-
-
-@dataclass
-class LoadResult:
-    server: str
-    route: str
-    concurrency: int
-    requests: int
-    seconds: float
-    errors: int
-    latencies_ms: list[float] = field(repr=False)
-
-    def summary(self) -> dict[str, Any]:
-        latencies = np.array(self.latencies_ms) if self.latencies_ms else np.array([np.nan])
-        return {
-            "server": self.server,
-            "route": self.route,
-            "concurrency": self.concurrency,
-            "requests": self.requests,
-            "errors": self.errors,
-            "seconds": round(self.seconds, 2),
-            "throughput_rps": round(self.requests / self.seconds, 1),
-            "p50_ms": round(float(np.percentile(latencies, 50)), 2),
-            "p95_ms": round(float(np.percentile(latencies, 95)), 2),
-            "p99_ms": round(float(np.percentile(latencies, 99)), 2),
-            "mean_ms": round(float(latencies.mean()), 2),
-        }
 
 
 def _free_port() -> int:
@@ -96,77 +72,26 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
-    """One HTTP/1.1 request on a kept-alive connection; returns the status code (the body is read and dropped)."""
-    writer.write(request)
-    status_line = await reader.readline()
-    length = 0
-    while True:
-        line = await reader.readline()
-        if line in (b"\r\n", b""):
-            break
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    await reader.readexactly(length)
-    return int(status_line.split()[1])
-
-
-def _request(path: str, body: dict[str, Any], headers: dict[str, str]) -> bytes:
-    payload = json.dumps(body, ensure_ascii=False).encode()
-    head = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"]
-    head += [f"{name}: {value}" for name, value in headers.items()]
-    head.append(f"Content-Length: {len(payload)}")
-    return ("\r\n".join(head) + "\r\n\r\n").encode() + payload
-
-
-async def _load(port: int, requests: list[bytes], concurrency: int) -> tuple[float, list[float], int]:
-    pending: Iterator[bytes] = iter(requests)
-    latencies: list[float] = []
-    errors = 0
-
-    async def client() -> None:
-        nonlocal errors
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            for request in pending:
-                started = time.perf_counter()
-                status = await _exchange(reader, writer, request)
-                latencies.append((time.perf_counter() - started) * 1000)
-                errors += status != 200
-        finally:
-            writer.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(concurrency)))
-    return time.perf_counter() - started, latencies, errors
-
-
-def run_load(port: int, requests: list[bytes], concurrency: int) -> tuple[float, list[float], int]:
-    return asyncio.run(_load(port, requests, concurrency))
-
-
-def suggest_requests(texts: Sequence[str], count: int, headers: dict[str, str], offset: int = 0) -> list[bytes]:
+def suggest_posts(texts: Sequence[str], count: int, offset: int = 0) -> list[Post]:
     """`count` messages cycling through `texts`; every few messages share a conversation, as a chat does."""
     return [
-        _request(
+        Post(
             "/v1/suggest",
             {
                 "text": texts[(offset + i) % len(texts)],
                 "conversation_id": f"load-{offset + i // MESSAGES_PER_CONVERSATION}",
             },
-            headers,
         )
         for i in range(count)
     ]
 
 
-def typeahead_requests(texts: Sequence[str], count: int, headers: dict[str, str]) -> list[bytes]:
+def typeahead_posts(texts: Sequence[str], count: int) -> list[Post]:
     """What a widget sends while the customer types: the growing prefix, every few keystrokes."""
     prefixes = [
         text[:end] for text in texts for end in range(TYPEAHEAD_MIN_CHARS, len(text) + 1, 3) if text[:end].strip()
     ]
-    return [_request("/v1/suggest/typeahead", {"text": prefixes[i % len(prefixes)]}, headers) for i in range(count)]
+    return [Post("/v1/suggest/typeahead", {"text": prefixes[i % len(prefixes)]}) for i in range(count)]
 
 
 class Server:
@@ -195,6 +120,7 @@ class Server:
                 DEFLECT_RATE_LIMIT_PER_MINUTE="100000000",
                 DEFLECT_CONVERSATION_MESSAGES_PER_MINUTE="0",
                 DEFLECT_ENCODER_RUNTIME=kind.runtime,
+                DEFLECT_EVENT_COMMIT_BATCH=str(kind.commit_batch),
                 DEFLECT_DATABASE_URL=f"sqlite:///{workdir / 'events.db'}",  # every suggestion is stored, as served
             )
             command = [sys.executable, "-m", "deflect.cli.main", "serve", "--model", str(model), "--index", str(index)]
@@ -247,47 +173,63 @@ class Server:
 
 
 def benchmark_server(
-    kind: ServerKind, model: Path, index: Path, texts: list[str], concurrencies: Sequence[int], base_requests: int
-) -> tuple[list[LoadResult], dict[str, Any]]:
+    kind: ServerKind,
+    model: Path,
+    index: Path,
+    texts: list[str],
+    concurrencies: Sequence[int],
+    base_requests: int,
+    clients: Sequence[str],
+    wrk_seconds: float,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="deflect-load-") as work:
         server = Server(kind, model, index, Path(work))
         try:
             server.wait_ready()
-            run_load(server.port, suggest_requests(texts, 40, server.headers, offset=len(texts) // 2), 4)  # warm-up
+            run_python(server.port, suggest_posts(texts, 40, offset=len(texts) // 2), 4, server.headers)  # warm-up
             routes = ["suggest"] if kind.naive else ["suggest", "typeahead"]
-            results = []
+            rows = []
+            conversations = 0  # each run's messages start new conversations
             for route in routes:
                 for concurrency in concurrencies:
-                    count = base_requests * max(1, min(4, concurrency // 4))
-                    if route == "suggest":
-                        requests = suggest_requests(texts, count, server.headers)
-                    else:
-                        requests = typeahead_requests(texts, count, server.headers)
-                    seconds, latencies, errors = run_load(server.port, requests, concurrency)
-                    result = LoadResult(kind.name, route, concurrency, count, seconds, errors, latencies)
-                    results.append(result)
-                    row = result.summary()
-                    print(
-                        f"  {kind.name:<7}{route:<10}c={concurrency:<3}{row['throughput_rps']:>8.1f} rps  p50 "
-                        f"{row['p50_ms']:>6.1f}  p95 {row['p95_ms']:>6.1f}  p99 {row['p99_ms']:>6.1f} ms  "
-                        f"errors {errors}",
-                        flush=True,
-                    )
-            return results, server.memory_mib()
+                    for client in clients:
+                        count = base_requests * max(1, min(4, concurrency // 4))
+                        if client == "wrk":
+                            count = WRK_POSTS
+                        if route == "suggest":
+                            posts = suggest_posts(texts, count, offset=conversations * MESSAGES_PER_CONVERSATION)
+                            conversations += count // MESSAGES_PER_CONVERSATION + 1
+                        else:
+                            posts = typeahead_posts(texts, count)
+                        if client == "wrk":
+                            run = run_wrk(server.port, posts, concurrency, server.headers, wrk_seconds)
+                        else:
+                            run = run_python(server.port, posts, concurrency, server.headers)
+                        row = {"server": kind.name, "client": client, "route": route, "concurrency": concurrency}
+                        row |= run.summary()
+                        rows.append(row)
+                        print(
+                            f"  {kind.name:<8}{client:<7}{route:<10}c={concurrency:<3}{row['throughput_rps']:>8.1f} "
+                            f"rps  p50 {row['p50_ms']:>6.1f}  p95 {row['p95_ms']:>6.1f}  p99 {row['p99_ms']:>6.1f} ms  "
+                            f"errors {row['errors']}",
+                            flush=True,
+                        )
+            return rows, server.memory_mib()
         finally:
             server.stop()
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        f"{'server':<8}{'route':<11}{'conc.':>6}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'server':<9}{'client':<8}{'route':<11}{'conc.':>6}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
         f"{'p99 ms':>9}{'errors':>8}{'of limit':>10}"
     ]
     for r in rows:
         share = f"{r['share_of_limit']:.0%}" if "share_of_limit" in r else "-"
         lines.append(
-            f"{r['server']:<8}{r['route']:<11}{r['concurrency']:>6}{r['requests']:>10}{r['throughput_rps']:>9.1f}"
-            f"{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}{share:>10}"
+            f"{r['server']:<9}{r['client']:<8}{r['route']:<11}{r['concurrency']:>6}{r['requests']:>10}"
+            f"{r['throughput_rps']:>9.1f}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}"
+            f"{share:>10}"
         )
     return "\n".join(lines)
 
@@ -310,6 +252,43 @@ def with_limit_shares(rows: list[dict[str, Any]], limits: list[dict[str, Any]]) 
     return shared
 
 
+def print_ratios(
+    rows: list[dict[str, Any]],
+    memory: dict[str, dict[str, Any]],
+    kinds: Sequence[ServerKind],
+    concurrencies: Sequence[int],
+    clients: Sequence[str],
+) -> dict[str, float]:
+    """Prints each server's latency over in-process, its memory and its throughput against the naive route's and
+    (two workers) against one worker's, by client; returns the ratios."""
+    for row in rows:
+        if row["route"] == "suggest" and row["concurrency"] == 1:
+            print(
+                f"{row['server']} ({row['client']}) at concurrency 1: p50 {row['p50_above_in_process_ms']:+.1f} ms "
+                "over in-process"
+            )
+    for name, figures in memory.items():
+        workers = figures.get("workers_rss_mib")
+        each = f" (workers {', '.join(f'{w:.0f}' for w in workers)} MiB)" if workers else ""
+        print(f"{name}: RSS {figures['rss_mib']:.0f} MiB at the end{each}, peak {figures['peak_rss_mib']:.0f} MiB")
+    throughput = {(r["server"], r["client"], r["route"], r["concurrency"]): r["throughput_rps"] for r in rows}
+    ratios = {}
+    for client in clients:
+        for concurrency in concurrencies:
+            naive = throughput.get(("naive", client, "suggest", concurrency))
+            for kind in kinds:
+                ours = throughput.get((kind.name, client, "suggest", concurrency))
+                if naive and ours and not kind.naive:
+                    ratios[f"{kind.name}_{client}_c{concurrency}"] = round(ours / naive, 2)
+                    print(f"{kind.name} vs naive ({client}) at concurrency {concurrency}: {ours / naive:.1f}×")
+            one = throughput.get(("onnx", client, "suggest", concurrency))
+            two = throughput.get(("onnx-2w", client, "suggest", concurrency))
+            if one and two:
+                ratios[f"onnx_2_workers_vs_1_{client}_c{concurrency}"] = round(two / one, 2)
+                print(f"onnx with 2 workers vs 1 ({client}) at concurrency {concurrency}: {two / one:.2f}×")
+    return ratios
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "demo")
@@ -317,8 +296,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--servers", default="naive,native,onnx", help=f"any of {', '.join(SERVERS)}")
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--requests", type=int, default=400, help="requests at concurrency 1 (more at higher ones)")
+    parser.add_argument("--clients", default="python,wrk" if wrk_available() else "python", help="python and/or wrk")
+    parser.add_argument("--wrk-seconds", type=float, default=10.0, help="length of each wrk run")
     parser.add_argument("--output", type=Path, default=RESULTS / "load.json")
     args = parser.parse_args(argv)
+    clients = args.clients.split(",")
+    if "wrk" in clients and not wrk_available():
+        print("no wrk: apt-get install wrk (make load-benchmark does), or --clients python", file=sys.stderr)
+        return 2
 
     kinds = [SERVERS[name] for name in args.servers.split(",")]
     concurrencies = [int(c) for c in args.concurrency.split(",")]
@@ -337,33 +322,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     memory: dict[str, dict[str, Any]] = {}
     for kind in kinds:
         print(f"{kind.name}: {kind.description}", flush=True)
-        results, memory[kind.name] = benchmark_server(kind, args.model, args.index, texts, concurrencies, args.requests)
-        rows += [result.summary() for result in results]
+        served, memory[kind.name] = benchmark_server(
+            kind, args.model, args.index, texts, concurrencies, args.requests, clients, args.wrk_seconds
+        )
+        rows += served
 
     rows = with_limit_shares(rows, limits)
     print()
     print(format_table(rows))
-    for row in rows:
-        if row["route"] == "suggest" and row["concurrency"] == 1:
-            print(f"{row['server']} at concurrency 1: p50 {row['p50_above_in_process_ms']:+.1f} ms over in-process")
-    for name, figures in memory.items():
-        workers = figures.get("workers_rss_mib")
-        each = f" (workers {', '.join(f'{w:.0f}' for w in workers)} MiB)" if workers else ""
-        print(f"{name}: RSS {figures['rss_mib']:.0f} MiB at the end{each}, peak {figures['peak_rss_mib']:.0f} MiB")
-    throughput = {(r["server"], r["route"], r["concurrency"]): r["throughput_rps"] for r in rows}
-    speedups = {}
-    for concurrency in concurrencies:
-        naive = throughput.get(("naive", "suggest", concurrency))
-        for kind in kinds:
-            ours = throughput.get((kind.name, "suggest", concurrency))
-            if naive and ours and not kind.naive:
-                speedups[f"{kind.name}_c{concurrency}"] = round(ours / naive, 2)
-                print(f"{kind.name} vs naive at concurrency {concurrency}: {ours / naive:.1f}× the throughput")
-    for concurrency in concurrencies:
-        one, two = throughput.get(("onnx", "suggest", concurrency)), throughput.get(("onnx-2w", "suggest", concurrency))
-        if one and two:
-            speedups[f"onnx_2_workers_vs_1_c{concurrency}"] = round(two / one, 2)
-            print(f"onnx with 2 workers vs 1 at concurrency {concurrency}: {two / one:.2f}× the throughput")
+    speedups = print_ratios(rows, memory, kinds, concurrencies, clients)
     if check:
         print(
             f"ONNX encoder (weights: {', '.join(f'{p} {w}' for p, w in check.get('weights', {}).items()) or '?'}) "
@@ -382,7 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "in_process_limit": {"runtime": limit_runtime, "batches": limits},
         "results": rows,
         "memory_mib": memory,
-        "speedup_vs_naive": speedups,
+        "clients": clients,
+        "ratios": speedups,
         "onnx_check": check,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -75,7 +75,7 @@ def build_service(
         HandoffRouter.load(settings.routing_file),
         settings,
         metrics,
-        EventStore.open(settings.database_url),
+        EventStore.open(settings.database_url, settings.event_commit_batch, metrics.commit_batch.observe),
         handoff_payload=handoff_payload,
         handoff_targets=handoff_targets,
         tokens=ConversationTokens(secret),  # the session secret: every worker shares it

@@ -3,19 +3,23 @@ and counted against its rate limit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 
 from deflect.api import review_session
 from deflect.api.auth import ApiKey, Role, Scope
+from deflect.api.limits import MemoryRateLimiter
 from deflect.conversation.access import LOCAL_CALLER, Caller, CallerKind
 from deflect.conversation.service import SuggestService
 
 CALLER_KINDS = {Role.WIDGET: CallerKind.PUBLIC, Role.SERVER: CallerKind.SERVER, Role.ADMIN: CallerKind.ADMIN}
 
 
-def get_service(request: Request) -> SuggestService:
+async def get_service(request: Request) -> SuggestService:
+    """Async, as every dependency that does no I/O: FastAPI runs a plain `def` dependency in a worker thread, a
+    hand-off per request and dependency that cost the event loop more than the work itself."""
     service = getattr(request.app.state, "service", None)
     if service is None:
         raise HTTPException(503, "the model is still loading")
@@ -71,14 +75,21 @@ def require(scope: Scope, query_key: bool = False) -> Callable[[Request], ApiKey
     return check
 
 
-def conversation_caller(scope: Scope, query_key: bool = False) -> Callable[[Request], Caller]:
+def conversation_caller(scope: Scope, query_key: bool = False) -> Callable[[Request], Awaitable[Caller]]:
     """Like `require`, and names the caller as the conversation logic knows it: a public widget, a server
-    integration or an admin (everyone, with authentication turned off)."""
+    integration or an admin (everyone, with authentication turned off). The hot routes' check runs on the event
+    loop when the rate limits are counted in memory (a dictionary look-up and a file's mtime), and in a worker
+    thread only when they are counted in Redis, which is a network round trip."""
     check_key = require(scope, query_key)
 
-    def caller(request: Request) -> Caller:
+    def checked(request: Request) -> Caller:
         key = check_key(request)
         return LOCAL_CALLER if key is None else Caller(key.id, CALLER_KINDS[key.role])
+
+    async def caller(request: Request) -> Caller:
+        if isinstance(request.app.state.rate_limiter, MemoryRateLimiter):
+            return checked(request)
+        return await run_in_threadpool(checked, request)
 
     return caller
 

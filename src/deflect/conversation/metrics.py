@@ -44,6 +44,12 @@ class ServiceMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.commit_batch = Histogram(
+            "deflect_event_commit_batch_size",
+            "Suggestions stored per event-database transaction (group commit of concurrent requests)",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "deflect_request_seconds",
             "Request handling time by route",

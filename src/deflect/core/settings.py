@@ -131,6 +131,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DEFLECT_DATABASE_URL", "DATABASE_URL"),
         description="Where suggestion and feedback events are stored: a SQLite file, or postgresql://…",
     )
+    event_commit_batch: int = Field(
+        64,
+        ge=1,
+        le=1024,
+        description="At most this many concurrent requests' suggestions committed in one transaction (1: one each)",
+    )
     event_retention_days: int = Field(
         90, ge=1, description="Stored events older than this are purged (hourly while serving; deflect events purge)"
     )

@@ -8,7 +8,7 @@ import fcntl
 import logging
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, delete, event, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from deflect.store.group_commit import GroupCommitter
 from deflect.store.tables import (
     DELIVERED,
     DISCARDED,
@@ -67,10 +68,14 @@ class Deleted:
 logger = logging.getLogger(__name__)
 
 
-def add_suggestion(session: Session, record: SuggestionRecord, with_rows: Sequence[Base] = ()) -> None:
+def stored_suggestion(record: SuggestionRecord) -> StoredSuggestion:
     columns = asdict(record)
     columns["alternatives"] = [[intent, score] for intent, score in record.alternatives]
-    session.add(StoredSuggestion(**columns))
+    return StoredSuggestion(**columns)
+
+
+def add_suggestion(session: Session, record: SuggestionRecord, with_rows: Sequence[Base] = ()) -> None:
+    session.add(stored_suggestion(record))
     if with_rows:
         session.flush()
         session.add_all(with_rows)
@@ -158,17 +163,19 @@ def _delete(session: Session, statement: Any) -> int:
 
 
 class EventStore:
-    """Writes commit before returning: an event the API acknowledged is on disk."""
+    """Writes commit before returning: an event the API acknowledged is on disk. Suggestions stored by concurrent
+    threads share a transaction (`store/group_commit.py`, at most `commit_batch` of them; 1: one each)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, commit_batch: int = 64, on_commit: Callable[[int], None] | None = None):
         self.url = database_url(url)
         self.engine = _engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.suggestion_writes = GroupCommitter(self._sessions, commit_batch, on_commit)
 
     @classmethod
-    def open(cls, url: str) -> EventStore:
+    def open(cls, url: str, commit_batch: int = 64, on_commit: Callable[[int], None] | None = None) -> EventStore:
         """Connect (which makes a SQLite file's folder), then migrate."""
-        store = cls(url)
+        store = cls(url, commit_batch, on_commit)
         migrate(url)
         return store
 
@@ -178,9 +185,9 @@ class EventStore:
             yield session
 
     def record_suggestion(self, record: SuggestionRecord, with_rows: Sequence[Base] = ()) -> None:
-        """Store a suggestion, and rows that refer to it (its review queue item) in the same transaction."""
-        with self.session() as session:
-            add_suggestion(session, record, with_rows)
+        """Store a suggestion, and rows that refer to it (its review queue item, its outbox deliveries) in the same
+        transaction, which may hold other threads' suggestions too; returns once it has committed."""
+        self.suggestion_writes.write(stored_suggestion(record), with_rows)
 
     def record_feedback(self, suggestion_id: str, feedback: str, article_id: str | None = None) -> None:
         with self.session() as session:
