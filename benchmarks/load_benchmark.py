@@ -193,9 +193,7 @@ def benchmark_server(
             for route in routes:
                 for concurrency in concurrencies:
                     for client in clients:
-                        count = base_requests * max(1, min(4, concurrency // 4))
-                        if client == "wrk":
-                            count = WRK_POSTS
+                        count = WRK_POSTS if client == "wrk" else base_requests * max(1, min(4, concurrency // 4))
                         if route == "suggest":
                             posts = suggest_posts(texts, count, offset=conversations * MESSAGES_PER_CONVERSATION)
                             conversations += count // MESSAGES_PER_CONVERSATION + 1

@@ -68,17 +68,24 @@ class Deleted:
 logger = logging.getLogger(__name__)
 
 
-def stored_suggestion(record: SuggestionRecord) -> StoredSuggestion:
+def _stored_suggestion(record: SuggestionRecord) -> StoredSuggestion:
     columns = asdict(record)
     columns["alternatives"] = [[intent, score] for intent, score in record.alternatives]
     return StoredSuggestion(**columns)
 
 
 def add_suggestion(session: Session, record: SuggestionRecord, with_rows: Sequence[Base] = ()) -> None:
-    session.add(stored_suggestion(record))
-    if with_rows:
+    add_suggestions(session, [(record, with_rows)])
+
+
+def add_suggestions(session: Session, suggestions: Sequence[tuple[SuggestionRecord, Sequence[Base]]]) -> None:
+    """Suggestions, each with the rows that refer to it (its queue item, its outbox deliveries), in one flush of
+    each kind: the suggestions first, since the rows' foreign keys point at them."""
+    session.add_all([_stored_suggestion(record) for record, _ in suggestions])
+    dependent = [row for _, rows in suggestions for row in rows]
+    if dependent:
         session.flush()
-        session.add_all(with_rows)
+        session.add_all(dependent)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -170,7 +177,9 @@ class EventStore:
         self.url = database_url(url)
         self.engine = _engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.suggestion_writes = GroupCommitter(self._sessions, commit_batch, on_commit)
+        self.suggestion_writes: GroupCommitter[tuple[SuggestionRecord, Sequence[Base]]] = GroupCommitter(
+            self._add_suggestions, commit_batch, on_commit
+        )
 
     @classmethod
     def open(cls, url: str, commit_batch: int = 64, on_commit: Callable[[int], None] | None = None) -> EventStore:
@@ -187,7 +196,11 @@ class EventStore:
     def record_suggestion(self, record: SuggestionRecord, with_rows: Sequence[Base] = ()) -> None:
         """Store a suggestion, and rows that refer to it (its review queue item, its outbox deliveries) in the same
         transaction, which may hold other threads' suggestions too; returns once it has committed."""
-        self.suggestion_writes.write(stored_suggestion(record), with_rows)
+        self.suggestion_writes.write((record, with_rows))
+
+    def _add_suggestions(self, suggestions: list[tuple[SuggestionRecord, Sequence[Base]]]) -> None:
+        with self.session() as session:
+            add_suggestions(session, suggestions)
 
     def record_feedback(self, suggestion_id: str, feedback: str, article_id: str | None = None) -> None:
         with self.session() as session:

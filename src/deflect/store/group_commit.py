@@ -10,39 +10,38 @@ them leads the next batch. A request alone commits at once, as before: nothing w
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
-from sqlalchemy.orm import Session
-
-from deflect.store.tables import Base, StoredSuggestion
+Write = TypeVar("Write")
 
 
 @dataclass
-class SuggestionWrite:
-    suggestion: StoredSuggestion
-    rows: Sequence[Base]  # rows that refer to the suggestion (its queue item, outbox deliveries)
+class _Queued(Generic[Write]):
+    write: Write
     done: threading.Event = field(default_factory=threading.Event)
-    leads: bool = False  # woken to lead the next batch, not because its rows were committed
+    leads: bool = False  # woken to lead the next batch, not because its write was committed
     error: BaseException | None = None
 
 
-class GroupCommitter:
-    """`write` stores a suggestion and its rows, in a transaction shared with the writes of other threads queued at
-    the same moment (at most `max_batch`). A batch that fails is retried one write per transaction, so each caller
-    gets its own outcome: a duplicate delivery id fails only the request that sent it."""
+class GroupCommitter(Generic[Write]):
+    """`write` hands a write to `commit`, a function that stores a list of writes in one transaction, together with
+    the writes of other threads queued at the same moment (at most `max_batch`). A batch that fails is retried one
+    write per transaction, so each caller gets its own outcome: a duplicate delivery id fails only the request that
+    sent it."""
 
     def __init__(
         self,
-        begin: Callable[[], Session],
+        commit: Callable[[list[Write]], None],
         max_batch: int = 64,
         on_commit: Callable[[int], None] | None = None,
     ):
-        self._begin = begin
+        self._commit_together = commit
         self.max_batch = max_batch
         self.on_commit = on_commit  # told each committed batch's size (a metric)
         self._lock = threading.Lock()
-        self._queue: list[SuggestionWrite] = []
+        self._queue: list[_Queued[Write]] = []
         self._leading = False
 
     @property
@@ -51,8 +50,8 @@ class GroupCommitter:
         with self._lock:
             return len(self._queue)
 
-    def write(self, suggestion: StoredSuggestion, rows: Sequence[Base] = ()) -> None:
-        mine = SuggestionWrite(suggestion, rows)
+    def write(self, write: Write) -> None:
+        mine = _Queued(write)
         with self._lock:
             self._queue.append(mine)
             follows = self._leading
@@ -76,33 +75,27 @@ class GroupCommitter:
                     self._leading = False
         _raise_if_failed(mine)
 
-    def _commit(self, batch: list[SuggestionWrite]) -> None:
+    def _commit(self, batch: list[_Queued[Write]]) -> None:
         try:
             self._in_one_transaction(batch)
         except Exception as error:
             if len(batch) == 1:
                 batch[0].error = error
             else:
-                for write in batch:  # find which write failed: each alone
+                for queued in batch:  # find which write failed: each alone
                     try:
-                        self._in_one_transaction([write])
+                        self._in_one_transaction([queued])
                     except Exception as alone:
-                        write.error = alone
-        for write in batch:
-            write.leads = False
-            write.done.set()
+                        queued.error = alone
+        for queued in batch:
+            queued.done.set()
 
-    def _in_one_transaction(self, batch: list[SuggestionWrite]) -> None:
-        with self._begin() as session, session.begin():
-            session.add_all([write.suggestion for write in batch])
-            dependent = [row for write in batch for row in write.rows]
-            if dependent:
-                session.flush()  # the suggestions first: the rows' foreign keys point at them
-                session.add_all(dependent)
+    def _in_one_transaction(self, batch: list[_Queued[Write]]) -> None:
+        self._commit_together([queued.write for queued in batch])
         if self.on_commit is not None:
             self.on_commit(len(batch))
 
 
-def _raise_if_failed(write: SuggestionWrite) -> None:
-    if write.error is not None:
-        raise write.error
+def _raise_if_failed(queued: _Queued[Write]) -> None:
+    if queued.error is not None:
+        raise queued.error
