@@ -32,7 +32,7 @@ from typing import Any
 from benchmarks.load_clients import Post, run_python, run_wrk, wrk_available
 from benchmarks.paths import RESULTS, ROOT
 from benchmarks.pipeline_limit import format_limits, limit_for, pipeline_limit
-from benchmarks.process_memory import is_worker, memory_of, process_tree
+from benchmarks.process_memory import memory_of, process_tree
 from deflect.core.demo import DEMO_TEST
 from deflect.export.optimize import current_report
 from deflect.ingest.utterances import load_utterances
@@ -50,6 +50,7 @@ class ServerKind:
     runtime: str = "auto"
     workers: int = 1  # more than one: `deflect serve --workers N` sharing state through Redis
     commit_batch: int = 64  # DEFLECT_EVENT_COMMIT_BATCH: 1 stores each suggestion in its own transaction
+    database: str = "sqlite"  # or "postgresql": a fresh schema in POSTGRES_DATABASE
 
 
 SERVERS = {
@@ -61,9 +62,29 @@ SERVERS = {
     "onnx-1tx": ServerKind(
         "onnx-1tx", "the onnx server without group commit: a transaction per suggestion", runtime="onnx", commit_batch=1
     ),
-    "onnx-2w": ServerKind("onnx-2w", "the onnx server with --workers 2 and Redis", runtime="onnx", workers=2),
+    "onnx-2w": ServerKind(
+        "onnx-2w", "the onnx server with --workers 2 (forked after loading) and Redis", runtime="onnx", workers=2
+    ),
+    "onnx-pg": ServerKind(
+        "onnx-pg", "the onnx server storing events in PostgreSQL", runtime="onnx", database="postgresql"
+    ),
+    "onnx-pg-1tx": ServerKind(
+        "onnx-pg-1tx",
+        "the onnx server storing events in PostgreSQL, a transaction per suggestion",
+        runtime="onnx",
+        commit_batch=1,
+        database="postgresql",
+    ),
 }
+# (server, the server it is compared with, what the ratio measures)
+PAIRS = (
+    ("onnx-2w", "onnx", "onnx with 2 workers vs 1"),
+    ("onnx", "onnx-1tx", "group commit vs a transaction per suggestion, SQLite"),
+    ("onnx-pg", "onnx-pg-1tx", "group commit vs a transaction per suggestion, PostgreSQL"),
+)
 REDIS_DATABASE = "redis://127.0.0.1:6379/13"  # emptied before a multi-worker server starts
+POSTGRES_DATABASE = "postgresql://postgres@127.0.0.1:5432/test"
+POSTGRES_SCHEMA = "deflect_load_benchmark"  # created afresh for each PostgreSQL server
 
 
 def _free_port() -> int:
@@ -94,6 +115,20 @@ def typeahead_posts(texts: Sequence[str], count: int) -> list[Post]:
     return [Post("/v1/suggest/typeahead", {"text": prefixes[i % len(prefixes)]}) for i in range(count)]
 
 
+def _event_database(kind: ServerKind, workdir: Path) -> str:
+    if kind.database == "sqlite":
+        return f"sqlite:///{workdir / f'events-{kind.name}.db'}"
+    from sqlalchemy import create_engine, text
+
+    driver_url = POSTGRES_DATABASE.replace("postgresql://", "postgresql+psycopg://")
+    admin = create_engine(driver_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {POSTGRES_SCHEMA} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {POSTGRES_SCHEMA}"))
+    admin.dispose()
+    return f"{POSTGRES_DATABASE}?options=-csearch_path%3D{POSTGRES_SCHEMA}"
+
+
 class Server:
     """A server process on a free port, started like a user would, stopped at exit."""
 
@@ -121,7 +156,7 @@ class Server:
                 DEFLECT_CONVERSATION_MESSAGES_PER_MINUTE="0",
                 DEFLECT_ENCODER_RUNTIME=kind.runtime,
                 DEFLECT_EVENT_COMMIT_BATCH=str(kind.commit_batch),
-                DEFLECT_DATABASE_URL=f"sqlite:///{workdir / 'events.db'}",  # every suggestion is stored, as served
+                DEFLECT_DATABASE_URL=_event_database(kind, workdir),  # every suggestion is stored, as served
             )
             command = [sys.executable, "-m", "deflect.cli.main", "serve", "--model", str(model), "--index", str(index)]
             command += ["--port", str(self.port), "--workers", str(kind.workers)]
@@ -151,17 +186,17 @@ class Server:
         raise RuntimeError(f"{self.kind.name} server not ready after {timeout:.0f} s; see {self.log.name}")
 
     def memory_mib(self) -> dict[str, Any]:
-        """RSS of the server: its one process, or with workers each worker's and the total with the supervisor."""
-        processes = process_tree(self.process.pid)
-        figures = [memory_of(pid) for pid in processes]
-        total: dict[str, Any] = {
-            "rss_mib": round(sum(f[0] for f in figures), 1),
-            "peak_rss_mib": round(sum(f[1] for f in figures), 1),
+        """The server's memory at the end of its run: each process's RSS, PSS and USS (the supervisor first, then
+        its workers) and what the server costs in all, the sum of their PSS."""
+        processes = [memory_of(pid) for pid in process_tree(self.process.pid)]
+        workers = processes[1:] if len(processes) > 1 else processes
+        return {
+            "total_pss_mib": round(sum(p.pss_mib for p in processes), 1),
+            "worker_rss_mib": [p.rss_mib for p in workers],
+            "worker_uss_mib": [p.uss_mib for p in workers],
+            "peak_rss_mib": max(p.peak_rss_mib for p in processes),
+            "processes": [asdict(p) for p in processes],
         }
-        if len(processes) > 1:  # the supervisor, its workers, and multiprocessing's resource tracker
-            workers = [round(f[0], 1) for pid, f in zip(processes, figures, strict=True) if is_worker(pid)]
-            total["workers_rss_mib"] = workers
-        return total
 
     def stop(self) -> None:
         self.process.terminate()
@@ -266,9 +301,12 @@ def print_ratios(
                 "over in-process"
             )
     for name, figures in memory.items():
-        workers = figures.get("workers_rss_mib")
-        each = f" (workers {', '.join(f'{w:.0f}' for w in workers)} MiB)" if workers else ""
-        print(f"{name}: RSS {figures['rss_mib']:.0f} MiB at the end{each}, peak {figures['peak_rss_mib']:.0f} MiB")
+        rss = ", ".join(f"{w:.0f}" for w in figures["worker_rss_mib"])
+        uss = ", ".join(f"{w:.0f}" for w in figures["worker_uss_mib"])
+        print(
+            f"{name}: {figures['total_pss_mib']:.0f} MiB in all (PSS) at the end; RSS per worker {rss} MiB, "
+            f"of which its own (USS) {uss} MiB; peak RSS {figures['peak_rss_mib']:.0f} MiB"
+        )
     throughput = {(r["server"], r["client"], r["route"], r["concurrency"]): r["throughput_rps"] for r in rows}
     ratios = {}
     for client in clients:
@@ -279,11 +317,11 @@ def print_ratios(
                 if naive and ours and not kind.naive:
                     ratios[f"{kind.name}_{client}_c{concurrency}"] = round(ours / naive, 2)
                     print(f"{kind.name} vs naive ({client}) at concurrency {concurrency}: {ours / naive:.1f}×")
-            one = throughput.get(("onnx", client, "suggest", concurrency))
-            two = throughput.get(("onnx-2w", client, "suggest", concurrency))
-            if one and two:
-                ratios[f"onnx_2_workers_vs_1_{client}_c{concurrency}"] = round(two / one, 2)
-                print(f"onnx with 2 workers vs 1 ({client}) at concurrency {concurrency}: {two / one:.2f}×")
+            for better, base, what in PAIRS:
+                ours, theirs = (throughput.get((name, client, "suggest", concurrency)) for name in (better, base))
+                if ours and theirs:
+                    ratios[f"{better}_vs_{base}_{client}_c{concurrency}"] = round(ours / theirs, 2)
+                    print(f"{what} ({client}) at concurrency {concurrency}: {ours / theirs:.2f}×")
     return ratios
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from live_server import chromium  # noqa: E402
 
 from benchmarks.paths import CONVERSATIONS  # noqa: E402
+from deflect.cli.main import main  # noqa: E402
 from deflect.core.demo import DEMO_ARTICLES, DEMO_DIR  # noqa: E402
 from deflect.core.settings import Settings  # noqa: E402
 from deflect.intent.model import IntentModel  # noqa: E402
@@ -44,6 +46,15 @@ def second_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("models") / "demo-v2"
     run_training(DEMO_DIR, out, TrainingArguments(seed=7, folds=3, c_values=(30.0,)))
     return out
+
+
+@pytest.fixture(scope="session")
+def optimized_model_dir(demo_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo model with its encoder exported by `deflect optimize` (int8 ONNX Runtime), as `make build` serves it."""
+    folder = tmp_path_factory.mktemp("optimized") / "demo"
+    shutil.copytree(demo_model_dir, folder)
+    assert main(["optimize", "--model", str(folder), "--data", str(DEMO_DIR)]) == 0
+    return folder
 
 
 @pytest.fixture(scope="session")

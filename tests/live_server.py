@@ -68,10 +68,10 @@ def serving(app: FastAPI, deadline_seconds: float = 120) -> Iterator[str]:
 
 
 def start_deflect_serve(
-    model_dir: Path, index_dir: Path, tmp_path: Path, database_url: str, port: int, **settings: str
+    model_dir: Path, index_dir: Path, tmp_path: Path, database_url: str, port: int, workers: int = 1, **settings: str
 ) -> subprocess.Popen:
-    """A real `deflect serve` process on `port`, storing its events in `database_url`; returns once it is ready.
-    `settings` are more DEFLECT_* variables, by their lower-case names without the prefix."""
+    """A real `deflect serve [--workers N]` process on `port`, storing its events in `database_url`; returns once it
+    is ready. `settings` are more DEFLECT_* variables, by their lower-case names without the prefix."""
     env = {
         **os.environ,
         "DEFLECT_API_KEYS_FILE": str(tmp_path / "keys.json"),
@@ -83,7 +83,10 @@ def start_deflect_serve(
     env.pop("REDIS_URL", None)
     command = [sys.executable, "-m", "deflect.cli.main", "serve", "--model", str(model_dir), "--index", str(index_dir)]
     server = subprocess.Popen(
-        [*command, "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*command, "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and server.poll() is None:

@@ -32,14 +32,6 @@ from deflect.intent.model import IntentModel
 from deflect.retrieval.index import ArticleIndex
 
 
-@pytest.fixture(scope="module")
-def optimized_model_dir(demo_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("optimized") / "demo"
-    shutil.copytree(demo_model_dir, folder)
-    assert main(["optimize", "--model", str(folder), "--data", str(DEMO_DIR)]) == 0
-    return folder
-
-
 def test_the_int8_export_predicts_like_the_original_encoder(optimized_model_dir: Path) -> None:
     check = current_report(optimized_model_dir)
     assert check is not None and check["examples"] >= 300

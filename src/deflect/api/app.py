@@ -15,6 +15,7 @@ from deflect.api.body_limit import BodySizeLimit
 from deflect.api.errors import document_unreadable_bodies, install_error_handlers
 from deflect.api.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from deflect.api.outbound import delivery_worker, handoff_senders, reply_senders
+from deflect.api.process_memory import return_freed_memory
 from deflect.api.review_session import (
     MemorySignedOutSessions,
     RedisSignedOutSessions,
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
             app.state.activator = ModelActivator(service)
             app.state.shadow_activator = ModelActivator(service, install=partial(start_shadow, service))
             warm_up(app.state.service.suggester)
+            return_freed_memory()
             if settings.shadow_model_dir and settings.shadow_index_dir:
                 app.state.shadow_activator.start(settings.shadow_model_dir, settings.shadow_index_dir)
         retention = RetentionJob(app.state.service.events, settings.event_retention_days, settings.audit_retention_days)

@@ -46,6 +46,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     from deflect.core.settings import Settings
 
+    if args.workers < 1:
+        print(f"error: --workers {args.workers}: give at least 1 worker", file=sys.stderr)
+        return 2
+
     # Workers are separate processes that read their settings from the environment: pass the overrides that way.
     for variable, value in (("DEFLECT_MODEL_DIR", args.model), ("DEFLECT_INDEX_DIR", args.index)):
         if value:
@@ -67,6 +71,11 @@ def _serve(args: argparse.Namespace) -> int:
     )
     if args.demo_keys:
         print(f"demo store with the chat widget: http://{host}:{port}/", flush=True)
+    if args.workers > 1:
+        from deflect.api.preforked import ServeOptions, serve_preforked
+
+        options = ServeOptions(host, port, args.workers, settings.forwarded_allow_ips)
+        return serve_preforked(settings, options)
     uvicorn.run(
         "deflect.api.app:create_app",
         factory=True,
@@ -86,5 +95,10 @@ def add_serve(commands: Commands) -> None:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--demo-keys", action="store_true", help="issue and print a widget and an admin API key")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (share state through REDIS_URL)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes forked after the model is loaded, so they share its memory (and state through REDIS_URL)",
+    )
     serve.set_defaults(run=_serve)

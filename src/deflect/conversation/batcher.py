@@ -7,11 +7,14 @@ thread doing the numeric work keeps the BLAS and ONNX Runtime thread pools from 
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Generic, TypeVar
+from functools import partial
+from typing import Any, Generic, TypeVar
 
 Result = TypeVar("Result")
 
@@ -25,7 +28,13 @@ class MicroBatcher(Generic[Result]):
         self._pending: queue.SimpleQueue[tuple[str, Future[Result]] | None] = queue.SimpleQueue()
         self._closed = False
         self._lock = threading.Lock()  # a text is queued before the stop sign or processed by its caller, never lost
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._name = name
+        self._start_thread()
+        # A worker forked from the process that loaded the model (`deflect serve --workers N`) has no batching thread.
+        os.register_at_fork(after_in_child=partial(_restart_after_fork, weakref.ref(self)))
+
+    def _start_thread(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
         self._thread.start()
 
     def submit(self, text: str, timeout: float | None = 30.0) -> Result:
@@ -76,3 +85,13 @@ class MicroBatcher(Generic[Result]):
             return
         for (_, future), result in zip(batch, results, strict=True):
             future.set_result(result)
+
+
+def _restart_after_fork(batcher_ref: weakref.ref[MicroBatcher[Any]]) -> None:
+    """In a forked child: a fresh queue and lock (nothing was waiting at the fork) and a batching thread of its own."""
+    batcher = batcher_ref()
+    if batcher is None or batcher._closed:
+        return
+    batcher._pending = queue.SimpleQueue()
+    batcher._lock = threading.Lock()
+    batcher._start_thread()

@@ -3,8 +3,10 @@ English words lower-cased, stop words dropped, Snowball-stemmed."""
 
 from __future__ import annotations
 
+import os
+import weakref
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import Stemmer
 from kiwipiepy import Kiwi
@@ -94,6 +96,8 @@ class LexicalTokenizer:
         # Kiwi keeps about 4.4 MB of caches in every thread that calls it (measured: 32 request threads, +141 MB), so
         # one thread does all its analysis for the request threads.
         self._analyser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiwi")
+        # A forked worker (`deflect serve --workers N`) shares the loaded Kiwi model but not the parent's thread.
+        os.register_at_fork(after_in_child=partial(_new_analyser_after_fork, weakref.ref(self)))
 
     def __call__(self, text: str) -> list[str]:
         tokens = self._analyser.submit(self._kiwi.tokenize, text).result()
@@ -111,6 +115,12 @@ class LexicalTokenizer:
 
     def batch(self, texts: list[str]) -> list[list[str]]:
         return [self(text) for text in texts]
+
+
+def _new_analyser_after_fork(tokenizer_ref: weakref.ref[LexicalTokenizer]) -> None:
+    tokenizer = tokenizer_ref()
+    if tokenizer is not None:
+        tokenizer._analyser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiwi")
 
 
 @lru_cache(maxsize=1)

@@ -3,7 +3,8 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel
 
 from deflect.api.auth import Scope
 from deflect.api.deps import conversation_caller, get_service
@@ -29,13 +30,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def encoded(response: BaseModel) -> Response:
+    """The response validated once (by the route) and serialised once, by pydantic's own encoder: returned as a model,
+    FastAPI would validate it again and encode it through jsonable_encoder and json.dumps."""
+    return Response(response.model_dump_json(), media_type="application/json")
+
+
 @router.post("/suggest", response_model=SuggestResponse, responses=ERRORS)
 def suggest(
     request: SuggestRequest,
     http: Request,
     service: Service,
     caller: Annotated[Caller, Depends(conversation_caller(Scope.SUGGEST))],
-) -> SuggestResponse:
+) -> Response:
     """Intent, article suggestions and a decision (bot_answer / suggest_articles / clarify / handoff) with its reason,
     for one customer message; pass `conversation_id` and `conversation_token` back on the next message to keep the
     conversation together. A `clarify` decision carries a question and its options: send the option the customer
@@ -65,7 +72,7 @@ def suggest(
     except UnknownChoice as error:
         raise HTTPException(422, str(error)) from None
     service.metrics.latency.labels("suggest").observe(time.perf_counter() - started)
-    return response
+    return encoded(response)
 
 
 @router.post("/suggest/typeahead", response_model=TypeaheadResponse, responses=ERRORS)
@@ -74,13 +81,13 @@ def typeahead(
     http: Request,
     service: Service,
     caller: Annotated[Caller, Depends(conversation_caller(Scope.TYPEAHEAD))],
-) -> TypeaheadResponse:
+) -> Response:
     """Articles for what the customer has typed so far: empty until the text is long and clear enough."""
     charge_visitor(http, caller, len(request.text))
     started = time.perf_counter()
     response = TypeaheadResponse.model_validate(service.typeahead(request.text, request.locale))
     service.metrics.latency.labels("typeahead").observe(time.perf_counter() - started)
-    return response
+    return encoded(response)
 
 
 @router.post("/feedback", response_model=FeedbackResponse, responses=ERRORS)
