@@ -137,7 +137,6 @@ def _run_worker(options: ServeOptions, settings: Settings, suggester: Suggester,
         for signum in _STOP_SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-        gc.enable()
         config = uvicorn.Config(
             create_app(settings, suggester),
             log_level=options.log_level,
