@@ -66,7 +66,7 @@ def _print_reviewed_merge(source: str, merge: ReviewedMerge) -> None:
         print(f"  new intent '{intent}' left out: {count} reviewed example(s), it needs at least 2")
 
 
-def _share(text: str) -> float:
+def share(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -111,7 +111,7 @@ def add_train(commands: Commands) -> None:
     )
     train.add_argument(
         "--clarify-accuracy",
-        type=_share,
+        type=share,
         default=0.95,
         help="clarifying-question band: ask where answering is right less often than this on validation, and "
         "below the answer threshold down to where the options hold the right intent this often",

@@ -29,6 +29,12 @@ class Article:
     section: str | None = None
     updated_at: str | None = None
 
+    @property
+    def linked_intents(self) -> tuple[str, ...]:
+        """The intents the article answers: those it names, and its own group (the intent a model bootstrapped
+        from the help center predicts for it)."""
+        return (*self.intents, self.group_id)
+
 
 @dataclass(frozen=True)
 class IntentLabel:

@@ -263,8 +263,8 @@ class ArticleIndex:
         chosen = [a for a in ranked if self.articles[a].locale in allowed][:k]
         if intent_scores and options.intent_boost > 0:
             top_intent = max(intent_scores, key=lambda intent: intent_scores[intent])
-            if not any(top_intent in self.articles[a].intents for a in chosen):
-                elsewhere = [a for a in ranked if top_intent in self.articles[a].intents]
+            if not any(top_intent in self.articles[a].linked_intents for a in chosen):
+                elsewhere = [a for a in ranked if top_intent in self.articles[a].linked_intents]
                 if elsewhere:
                     chosen = [*chosen[: k - 1], elsewhere[0]]
         return [self._hit(article_id, candidates[article_id]) for article_id in chosen]
@@ -307,7 +307,7 @@ class ArticleIndex:
                     candidate.lexical, candidate.lexical_row = score, int(row)
         if intent_scores:
             for article_id, article in self.articles.items():
-                linked = max((intent_scores.get(intent, 0.0) for intent in article.intents), default=0.0)
+                linked = max((intent_scores.get(intent, 0.0) for intent in article.linked_intents), default=0.0)
                 if linked > 0:
                     candidates.setdefault(article_id, Candidate()).intent = linked
         return candidates

@@ -25,6 +25,19 @@ def _reviewed_lines(reviewed: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+def _bootstrap_lines(bootstrap: dict[str, Any] | None) -> list[str]:
+    if not bootstrap:
+        return []
+    kinds = ", ".join(f"{kind}: {count}" for kind, count in sorted(bootstrap["seed_kinds"].items()))
+    return [
+        f"- **Bootstrapped from a help center alone** (`deflect bootstrap`): {bootstrap['articles_count']} articles "
+        f"in `{bootstrap['articles']}` (digest `{bootstrap['articles_digest']}`), no labelled messages; intents: "
+        f"{bootstrap['intents_from']}",
+        f"- Texts taken from the articles: {kinds}; {bootstrap['training_texts']} training texts (with each section "
+        f"whole), {bootstrap['pseudo_queries']} held out as pseudo-queries",
+    ]
+
+
 def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
     validation = metrics.get("validation", {})
     recipe = manifest["recipe"]
@@ -40,6 +53,7 @@ def render_model_card(manifest: dict[str, Any], metrics: dict[str, Any]) -> str:
         f"- {data['examples']} examples, {data['intents']} intents, {data['out_of_scope_examples']} out-of-scope",
         f"- Locales: {', '.join(f'{k}: {v}' for k, v in sorted(data['locales'].items()))}",
         *_reviewed_lines(data.get("reviewed")),
+        *_bootstrap_lines(manifest.get("bootstrap")),
         "",
         "## Validation",
         f"{recipe['validation']}.",
