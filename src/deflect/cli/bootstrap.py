@@ -27,11 +27,11 @@ def _bootstrap(args: argparse.Namespace) -> int:
         return 0
     data = outcome.data
     validation = outcome.metrics["validation"]
-    intents = len({u.label for u in data.training}) if data else 0
+    intents = len({u.label for u in data.training})
     print(
         f"{outcome.folder}: bootstrapped from {args.articles}: {intents} intents (one per article group), "
-        f"{len(data.training) if data else 0} texts from the articles, {len(data.pseudo_queries) if data else 0} "
-        f"held out as pseudo-queries: answered {validation['answer_rate']:.1%} of them, "
+        f"{len(data.training)} texts from the articles, {len(data.pseudo_queries)} held out as pseudo-queries: "
+        f"answered {validation['answer_rate']:.1%} of them, "
         f"{validation['answer_precision']:.1%} right; ECE {validation['ece']:.1%}"
     )
     print(f"next: deflect index --articles {args.articles} --model {args.out} --out indexes/NAME")

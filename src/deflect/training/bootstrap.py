@@ -72,7 +72,7 @@ class BootstrapOutcome:
     folder: Path
     skipped: bool
     metrics: dict
-    data: BootstrapData | None = None
+    data: BootstrapData
 
 
 def _held_out(seeds: list[Seed], seed: int) -> set[tuple[str, str]]:
