@@ -24,6 +24,7 @@ from deflect.api.review_session import (
 )
 from deflect.api.routes import (
     admin,
+    content_gaps,
     conversations,
     deliveries,
     health,
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, suggester: Suggester | None = N
     app.include_router(integrations.router)
     app.include_router(health.router)
     app.include_router(review.router)
+    app.include_router(content_gaps.router)
     app.include_router(review_pages.router)
     app.mount("/review/static", review_pages.assets, name="review-static")
     app.include_router(widget.router)

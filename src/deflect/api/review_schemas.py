@@ -197,3 +197,55 @@ class AuditEntryOut(BaseModel):
     action: str
     target: str
     details: dict[str, object]
+
+
+class ClarifyOutcomesOut(BaseModel):
+    offered: int = Field(description="Times a clarifying question offered an option linking this article")
+    chosen: int = Field(description="The customer chose that option")
+    other_option: int = Field(description="The customer chose another intent of the same question")
+    something_else: int = Field(description='"Something else", or a new message instead of a choice')
+    person: int = Field(description='"Talk to a person"')
+    abandoned: int = Field(description="No further message in the conversation")
+
+
+class FailingArticleOut(BaseModel):
+    article_id: str
+    title: str | None = Field(None, description="None once the article is no longer in the served help center")
+    locale: str | None = None
+    url: str | None = None
+    seen: int = Field(description="shown + clarify.offered: what the min_seen floor applies to")
+    shown: int = Field(description="Bot answers and article suggestions that showed it as a card")
+    not_helpful: int = Field(description="Showings called not helpful (this article, or the whole suggestion)")
+    not_helpful_rate: float | None
+    handoffs_after: int = Field(description="Showings followed by a handoff or an escalation in the conversation")
+    handoff_rate: float | None
+    clarify: ClarifyOutcomesOut
+    clarify_success_rate: float | None = Field(description="clarify.chosen / clarify.offered")
+    failures: int = Field(
+        description="Showings not helpful or handed off after (once if both), plus options turned down "
+        "(something else, a person, abandoned)"
+    )
+    failure_score: float = Field(description="failures / seen; the list is sorted by it")
+
+
+class QuestionGroupOut(BaseModel):
+    id: int
+    size: int
+    examples: list[str] = Field(description="The most central messages, PII-redacted as stored")
+    terms: list[str]
+    locales: dict[str, int]
+    reasons: dict[str, int] = Field(description="Messages per handoff reason: no_article / out_of_scope")
+    intents: dict[str, int] = Field(description="What the model read the no_article messages as, most often first")
+    suggestion_ids: list[str]
+    first_seen: datetime
+    last_seen: datetime
+
+
+class ContentGapsOut(BaseModel):
+    since: datetime
+    days: int
+    min_seen: int
+    articles_seen: int = Field(description="Articles seen at all in the period, before the min_seen floor")
+    failing_articles: list[FailingArticleOut] = Field(description="Highest failure score first")
+    questions_considered: int = Field(description="Messages handed off for no_article or out_of_scope")
+    question_groups: list[QuestionGroupOut] = Field(description="Largest group first")

@@ -41,22 +41,30 @@ class Analytics:
     queue: dict[str, int] = field(default_factory=dict)  # open / claimed / done
 
 
+# what the period's figures read of each suggestion (its text stays in the database)
+SUGGESTION_FACTS = (
+    StoredSuggestion.id,
+    StoredSuggestion.conversation_id,
+    StoredSuggestion.created_at,
+    StoredSuggestion.decision,
+    StoredSuggestion.reason_code,
+    StoredSuggestion.intent,
+)
+
+
+def window_start(days: int, now: datetime | None = None) -> datetime:
+    """The start of an analytics period of `days` days ending now: midnight UTC of its first day."""
+    now = now or datetime.now(UTC)
+    return (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def analytics(events: EventStore, days: int = 30, now: datetime | None = None) -> Analytics:
     """What the review page charts for the last `days` days: deflection, handoffs and their reasons, intents,
     feedback, per day; and the queue's size by status."""
-    now = now or datetime.now(UTC)
-    since = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    since = window_start(days, now)
     with events.session() as session:
         suggestions = session.execute(
-            select(
-                StoredSuggestion.id,
-                StoredSuggestion.conversation_id,
-                StoredSuggestion.created_at,
-                StoredSuggestion.decision,
-                StoredSuggestion.reason_code,
-                StoredSuggestion.intent,
-                StoredSuggestion.out_of_scope,
-            ).where(StoredSuggestion.created_at >= since)
+            select(*SUGGESTION_FACTS, StoredSuggestion.out_of_scope).where(StoredSuggestion.created_at >= since)
         ).all()
         feedback_rows = session.execute(
             select(StoredFeedback.suggestion_id, StoredFeedback.conversation_id, StoredFeedback.feedback).where(
@@ -94,9 +102,9 @@ def analytics(events: EventStore, days: int = 30, now: datetime | None = None) -
         since=since,
         suggestions=total,
         conversations=len(conversations),
-        deflection_rate=_share(len(conversations - handed_off), len(conversations)),
-        handoff_rate=_share(sum(row.decision == Decision.HANDOFF for row in suggestions), total),
-        bot_answer_rate=_share(sum(row.decision == Decision.BOT_ANSWER for row in suggestions), total),
+        deflection_rate=share(len(conversations - handed_off), len(conversations)),
+        handoff_rate=share(sum(row.decision == Decision.HANDOFF for row in suggestions), total),
+        bot_answer_rate=share(sum(row.decision == Decision.BOT_ANSWER for row in suggestions), total),
         handoffs_by_reason=dict(Counter(row.reason_code for row in suggestions if row.decision == Decision.HANDOFF)),
         top_intents=intents.most_common(10),
         feedback=dict(feedback),
@@ -106,5 +114,6 @@ def analytics(events: EventStore, days: int = 30, now: datetime | None = None) -
     )
 
 
-def _share(part: int, whole: int) -> float | None:
+def share(part: int, whole: int) -> float | None:
+    """`part` as a share of `whole`, to 4 places; None of nothing."""
     return round(part / whole, 4) if whole else None

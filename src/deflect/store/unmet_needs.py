@@ -11,11 +11,10 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
-
-from deflect.store.queue_items import QueueEntry
 
 WORD = re.compile(r"[0-9A-Za-z\uac00-\ud7a3]{2,}")
 # Function words that say nothing about a topic (the Korean ones are common endings and particles left on words).
@@ -26,6 +25,19 @@ _STOPWORD_TEXT = (
     "그런데 제가 저는 좀 왜 수 있을까요 되나요 싶어요 주세요 합니다 했어요 했는데"
 )
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+class ClusteredMessage(Protocol):
+    """What clustering reads of a message: a queue entry, or a customer question that found no article."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def locale(self) -> str: ...
+    @property
+    def out_of_scope(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -50,7 +62,7 @@ def _terms(texts: Sequence[str], background: Counter[str], limit: int = 5) -> li
 
 
 def cluster_needs(
-    entries: Sequence[QueueEntry],
+    entries: Sequence[ClusteredMessage],
     vectors: np.ndarray,
     reference: np.ndarray,
     distance_threshold: float,
@@ -59,11 +71,15 @@ def cluster_needs(
 ) -> list[NeedCluster]:
     """Clusters of at least `min_size` entries, largest first. `vectors` are the entries' embeddings, `reference`
     the vector to centre them on."""
-    if len(entries) < max(min_size, 2):
+    if not entries or len(entries) < min_size:
         return []
     vectors = vectors - reference
     vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    labels = fcluster(linkage(vectors, method="average", metric="cosine"), distance_threshold, criterion="distance")
+    if len(entries) == 1:  # a linkage needs two; one message is a group of its own
+        labels = np.ones(1, dtype=int)
+    else:
+        tree = linkage(vectors, method="average", metric="cosine")
+        labels = fcluster(tree, distance_threshold, criterion="distance")
     background = Counter(word for entry in entries for word in {w.lower() for w in WORD.findall(entry.text)})
     clusters = []
     for label in set(labels.tolist()):

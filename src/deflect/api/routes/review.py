@@ -4,16 +4,15 @@ label with, analytics and unmet needs. Every change is written to the audit trai
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
 from deflect.api import review_session
 from deflect.api.auth import ApiKey
 from deflect.api.deps import ensure_can_review, get_service, review_session_token, reviewer_key
+from deflect.api.embedding_cache import embeddings
 from deflect.api.review_schemas import (
     MAX_ITEM_ID,
     ActionResult,
@@ -271,35 +270,6 @@ def analytics(key: Key, service: Service, days: Annotated[int, Query(ge=1, le=36
     )
 
 
-class _EmbeddingCache:
-    """Vectors of queue texts and the centring vector, for the pair being served: the unmet-needs view is opened
-    often and its messages change little between visits."""
-
-    def __init__(self, capacity: int = 20_000):
-        self.capacity = capacity
-        self._lock = threading.Lock()
-        self._suggester: Suggester | None = None
-        self._reference: np.ndarray | None = None
-        self._vectors: dict[str, np.ndarray] = {}
-
-    def vectors(self, suggester: Suggester, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The texts' vectors and the mean embedding of the served articles' titles."""
-        with self._lock:
-            if self._suggester is not suggester or self._reference is None:
-                titles = [article.title for article in suggester.index.articles.values()]
-                self._suggester, self._vectors = suggester, {}
-                self._reference = suggester.embed(titles).mean(axis=0)
-            missing = list(dict.fromkeys(text for text in texts if text not in self._vectors))
-            if missing:
-                if len(self._vectors) + len(missing) > self.capacity:
-                    self._vectors = {}
-                self._vectors.update(zip(missing, suggester.embed(missing), strict=True))
-            return np.stack([self._vectors[text] for text in texts]), self._reference
-
-
-_embeddings = _EmbeddingCache()
-
-
 @router.get("/unmet-needs", response_model=UnmetNeedsOut)
 def unmet_needs(
     key: Key,
@@ -313,7 +283,7 @@ def unmet_needs(
     entries = _review(service).texts_for_clustering(limit)
     if len(entries) < min_size:
         return UnmetNeedsOut(considered=len(entries), clusters=[])
-    vectors, reference = _embeddings.vectors(service.suggester, [entry.text for entry in entries])
+    vectors, reference = embeddings.vectors(service.suggester, [entry.text for entry in entries])
     clusters = cluster_needs(
         entries,
         vectors,

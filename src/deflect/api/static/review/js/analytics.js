@@ -1,25 +1,15 @@
-/** The analytics view (#/analytics): rates, the queue's size and charts for the chosen period. */
-import { api } from "./api.js";
+/** The analytics view (#/analytics): rates, the queue's size and charts for the chosen period, and the content gaps. */
 import { intentName } from "./catalog.js";
 import { barChart, trendChart } from "./charts.js";
 import { $, h, replace } from "./dom.js";
+import { loadGaps } from "./gaps.js";
 import { formatNumber, formatPercent, has, t } from "./i18n.js";
 import { state } from "./state.js";
-import { announceError } from "./toast.js";
+import { loadLatest } from "./views.js";
 
 export async function loadAnalytics() {
-  const days = $("analytics-days").value;
-  const load = ++state.loads.analytics;
-  if (!state.analytics) replace($("analytics-body"), h("p", { className: "muted loading" }, t("loading")));
-  try {
-    const figures = await api(`/analytics?days=${days}`);
-    if (load !== state.loads.analytics) return;
-    state.analytics = figures;
-  } catch (error) {
-    if (load === state.loads.analytics) announceError(error);
-    return;
-  }
-  renderAnalytics();
+  loadGaps(); // slower (it groups messages by meaning): the charts need not wait for it
+  if (await loadLatest("analytics", `/analytics?days=${$("analytics-days").value}`, "analytics-body")) renderAnalytics();
 }
 
 export function fillDayOptions() {

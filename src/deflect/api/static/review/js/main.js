@@ -7,6 +7,7 @@ import { fillDayOptions, loadAnalytics, renderAnalytics } from "./analytics.js";
 import { api, loginUrl } from "./api.js";
 import { fillProposedIntents } from "./catalog.js";
 import { $, h, replace } from "./dom.js";
+import { loadGaps, renderGaps } from "./gaps.js";
 import { fillHelp, openHelp } from "./help.js";
 import { applyStaticText, has, lang, setLanguage, t } from "./i18n.js";
 import { loadItem, renderItem } from "./item.js";
@@ -45,8 +46,10 @@ function rerender() {
   renderReviewer();
   if (state.view === "queue") renderQueue();
   else if (state.view === "item" && state.detail) renderItem();
-  else if (state.view === "analytics" && state.analytics) renderAnalytics();
-  else if (state.view === "unmet" && state.unmet) renderUnmet();
+  else if (state.view === "analytics") {
+    if (state.analytics) renderAnalytics();
+    if (state.gaps) renderGaps();
+  } else if (state.view === "unmet" && state.unmet) renderUnmet();
 }
 
 function renderReviewer() {
@@ -78,6 +81,7 @@ async function startReview() {
     location.assign(loginUrl());
   });
   $("analytics-days").addEventListener("change", loadAnalytics);
+  $("gaps-min-seen").addEventListener("change", loadGaps);
   document.addEventListener("keydown", onKey);
   try {
     [state.me, state.catalog] = await Promise.all([api("/me"), api("/catalog")]);

@@ -15,7 +15,8 @@ export const state = {
   pendingFocus: null,
   analytics: null,
   unmet: null,
-  loads: { queue: 0, item: 0, analytics: 0, unmet: 0 },
+  gaps: null, // the content gaps under the analytics charts
+  loads: { queue: 0, item: 0, analytics: 0, unmet: 0, gaps: 0 },
   gPressedAt: 0,
 };
 

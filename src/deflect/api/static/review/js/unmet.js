@@ -1,25 +1,15 @@
 /** The unmet-needs view (#/unmet): groups of similar unanswered messages, each can become a new intent. */
 import { act } from "./actions.js";
-import { api } from "./api.js";
 import { newIntentProblem } from "./catalog.js";
 import { $, h, replace } from "./dom.js";
 import { formatNumber, formatPercent, plural, t } from "./i18n.js";
 import { state } from "./state.js";
-import { announce, announceError } from "./toast.js";
+import { announce } from "./toast.js";
+import { loadLatest } from "./views.js";
 import { badge, localeBadge } from "./widgets.js";
 
 export async function loadUnmet() {
-  const load = ++state.loads.unmet;
-  if (!state.unmet) replace($("unmet-body"), h("p", { className: "muted loading" }, t("loading")));
-  try {
-    const needs = await api("/unmet-needs?min_size=2");
-    if (load !== state.loads.unmet) return;
-    state.unmet = needs;
-  } catch (error) {
-    if (load === state.loads.unmet) announceError(error);
-    return;
-  }
-  renderUnmet();
+  if (await loadLatest("unmet", "/unmet-needs?min_size=2", "unmet-body")) renderUnmet();
 }
 
 export function renderUnmet() {

@@ -1,4 +1,4 @@
-/** Small pieces the views share: badges, the confidence meter, the priority pill. */
+/** Small pieces the views share: badges, the confidence and other share meters, the priority pill. */
 import { h } from "./dom.js";
 import { formatPercent, t } from "./i18n.js";
 
@@ -20,10 +20,14 @@ export function localeBadge(locale) {
 }
 
 export function confidenceMeter(value) {
-  const level = value >= 0.75 ? "high" : value >= 0.45 ? "mid" : "low";
+  return shareMeter(value, "confidence", value >= 0.75 ? "high" : value >= 0.45 ? "mid" : "low");
+}
+
+/** A share (0–1) as a short bar and its percentage; `kind` and `level` (high, mid, low) choose the colours. */
+export function shareMeter(value, kind, level) {
   return h(
     "span",
-    { className: `confidence ${level}` },
+    { className: `${kind} ${level}` },
     h("span", { className: "meter", "aria-hidden": "true" }, h("span", { style: `width:${Math.round(value * 100)}%` })),
     h("span", { className: "value" }, formatPercent(value, 0)),
   );
