@@ -13,7 +13,20 @@ from collections.abc import Sequence
 from sqlalchemy.exc import SQLAlchemyError
 
 from deflect.api.auth import KeyStoreError
-from deflect.cli import batch, bootstrap, deliveries, evaluate, events, index, keys, models, optimize, serve, train
+from deflect.cli import (
+    batch,
+    bootstrap,
+    deliveries,
+    discover,
+    evaluate,
+    events,
+    index,
+    keys,
+    models,
+    optimize,
+    serve,
+    train,
+)
 from deflect.core.artifacts import ArtifactError
 from deflect.core.errors import DataFormatError
 
@@ -21,6 +34,7 @@ DESCRIPTION = "`deflect` command line: train, predict, index, eval, serve."
 COMMANDS = (
     train.add_train,
     bootstrap.add_bootstrap,
+    discover.add_discover,
     batch.add_predict,
     index.add_index,
     batch.add_search,
