@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup build demo test lint typecheck eval-demo report load-benchmark clean
+.PHONY: setup build demo bootstrap-demo test lint typecheck eval-demo report load-benchmark clean
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser is ever downloaded), and a Korean font
 # so its screenshots show Hangul.
@@ -30,6 +30,17 @@ build: setup
 
 demo: build
 	$(BIN)/deflect serve --model models/demo --index indexes/demo --demo-keys
+
+# A bot from a help center alone, no labelled messages: an intent model bootstrapped from the articles (one intent
+# per article group), their index, and the server, which answers with each article's lead and link.
+ARTICLES ?= src/deflect/demo/articles
+BOOTSTRAPPED ?= bootstrapped
+
+bootstrap-demo: setup
+	$(BIN)/deflect bootstrap --articles $(ARTICLES) --out models/$(BOOTSTRAPPED)
+	$(BIN)/deflect index --articles $(ARTICLES) --model models/$(BOOTSTRAPPED) --out indexes/$(BOOTSTRAPPED)
+	DEFLECT_ANSWERS_FILE=models/$(BOOTSTRAPPED)/answers.json $(BIN)/deflect serve --model models/$(BOOTSTRAPPED) \
+		--index indexes/$(BOOTSTRAPPED) --demo-keys
 
 eval-demo: build
 	$(BIN)/deflect eval --model models/demo --data src/deflect/demo --split test --output benchmarks/results/demo_intents.json

@@ -34,6 +34,10 @@ def _bootstrap(args: argparse.Namespace) -> int:
         f"answered {validation['answer_rate']:.1%} of them, "
         f"{validation['answer_precision']:.1%} right; ECE {validation['ece']:.1%}"
     )
+    print(
+        f"bot answers from the articles' leads: {outcome.folder}/answers.json (serve with "
+        f"DEFLECT_ANSWERS_FILE={outcome.folder}/answers.json)"
+    )
     print(f"next: deflect index --articles {args.articles} --model {args.out} --out indexes/NAME")
     return 0
 

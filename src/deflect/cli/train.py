@@ -1,4 +1,5 @@
-"""`deflect train`: train an intent model artifact, optionally merging reviewed labels into the training split."""
+"""`deflect train`: train an intent model artifact, optionally merging reviewed labels into the training split;
+with `--articles`, graduate a bootstrapped deployment."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from deflect.cli.common import Commands
     from deflect.ingest.reviewed import ReviewedMerge
+    from deflect.training.trainer import TrainingArguments
 
 
-def _train(args: argparse.Namespace) -> int:
-    from deflect.training.run import run_training
-    from deflect.training.trainer import TrainingArguments, TrainingDataError
+def _training_arguments(args: argparse.Namespace) -> TrainingArguments:
+    from deflect.training.trainer import TrainingArguments
 
-    arguments = TrainingArguments(
+    return TrainingArguments(
         encoder=args.encoder,
         folds=args.folds,
         seed=args.seed,
@@ -23,6 +24,49 @@ def _train(args: argparse.Namespace) -> int:
         target_out_of_scope_recall=args.out_of_scope_recall,
         clarify_accuracy=args.clarify_accuracy,
     )
+
+
+def _graduate(args: argparse.Namespace) -> int:
+    """`--articles` with `--include-reviewed`: a bootstrapped deployment's trained model."""
+    from deflect.training.graduation import run_graduation
+    from deflect.training.trainer import TrainingDataError
+
+    arguments = _training_arguments(args)
+    try:
+        outcome = run_graduation(args.articles, args.include_reviewed, args.out, arguments, force=args.force)
+    except TrainingDataError as error:
+        print(f"deflect train: error: {args.include_reviewed}: {error}", file=sys.stderr)
+        return 2
+    if outcome.skipped:
+        print(f"{outcome.folder}: up to date with {args.articles} and {args.include_reviewed} (use --force to retrain)")
+    validation = outcome.metrics["validation"]
+    calibrated = "the reviewed messages" if outcome.calibrated_on_reviewed else "all texts (too few reviewed yet)"
+    print(
+        f"{outcome.folder}: graduated from {args.articles} with {outcome.merge.added} reviewed messages; "
+        f"calibrated on {calibrated}: accuracy {validation.get('accuracy_before_rejection', 0):.1%}, bot answers "
+        f"{validation['answer_rate']:.1%} at {validation['answer_precision']:.1%} right, ECE {validation['ece']:.1%}"
+    )
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from deflect.training.run import run_training
+    from deflect.training.trainer import TrainingDataError
+
+    if (args.data is None) == (args.articles is None):
+        print("deflect train: error: give --data, or --articles with --include-reviewed", file=sys.stderr)
+        return 2
+    if args.articles is not None:
+        if args.include_reviewed is None:
+            print(
+                "deflect train: error: --articles needs --include-reviewed (without reviewed labels, "
+                "use deflect bootstrap)",
+                file=sys.stderr,
+            )
+            return 2
+        return _graduate(args)
+
+    arguments = _training_arguments(args)
     try:
         outcome = run_training(
             args.data,
@@ -78,7 +122,12 @@ def share(text: str) -> float:
 
 def add_train(commands: Commands) -> None:
     train = commands.add_parser("train", help="train an intent model artifact")
-    train.add_argument("--data", required=True, help="CSV/JSONL file, saved HF dataset, BANKING77 or CLINC150 folder")
+    train.add_argument("--data", help="CSV/JSONL file, saved HF dataset, BANKING77 or CLINC150 folder")
+    train.add_argument(
+        "--articles",
+        help="instead of --data, with --include-reviewed: graduate a bootstrapped deployment (its help center's "
+        "texts and the reviewed messages, intents the article groups)",
+    )
     train.add_argument("--out", required=True, help="artifact folder to write, e.g. models/demo")
     train.add_argument(
         "--encoder",

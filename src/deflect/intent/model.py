@@ -26,6 +26,7 @@ from deflect.intent.calibration import softmax_with_temperature
 from deflect.intent.context import CONTINUES, ContextGate, SettledIntent, blend, context_features
 from deflect.intent.features import CHAR_NGRAMS_FILE, CharNgrams, FeatureSettings, head_features
 from deflect.intent.ood import OutOfScopeScorer
+from deflect.intent.passages import PassageEvidence
 
 HEAD_FILE = "head.npz"
 LABELS_FILE = "labels.json"
@@ -127,6 +128,7 @@ class IntentModel:
         answer_threshold: float,
         labels: dict[str, IntentLabel],
         manifest: dict[str, Any],
+        passages: PassageEvidence | None = None,
     ):
         expected = encoder.dim + (char_ngrams.size if char_ngrams else 0)
         if head.coef.shape[1] != expected:
@@ -141,6 +143,7 @@ class IntentModel:
         self.answer_threshold = answer_threshold
         self.labels = labels
         self.manifest = manifest
+        self.passages = passages
         self.clarify_band = ClarifyBand.from_manifest(manifest)
         self.context_gate = ContextGate.from_manifest(manifest)
         self._in_scope = np.array([i for i, name in enumerate(head.classes) if name != OUT_OF_SCOPE])
@@ -152,9 +155,11 @@ class IntentModel:
 
     def _logits(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
         if self.char_ngrams is None:
-            return self.head.logits(head_features(embeddings, texts, self.feature_settings, None))
-        dense = np.atleast_2d(embeddings) * self.feature_settings.embedding_weight
-        return self.head.block_logits(dense, self.char_ngrams.transform(texts))
+            logits = self.head.logits(head_features(embeddings, texts, self.feature_settings, None))
+        else:
+            dense = np.atleast_2d(embeddings) * self.feature_settings.embedding_weight
+            logits = self.head.block_logits(dense, self.char_ngrams.transform(texts))
+        return logits if self.passages is None else self.passages.fuse(logits, embeddings)
 
     def predict_encoded(self, texts: Sequence[str], embeddings: np.ndarray, top_k: int = 3) -> list[IntentPrediction]:
         """Predictions for normalised texts whose embeddings are already computed (serving encodes once)."""
@@ -240,6 +245,8 @@ class IntentModel:
         if self.char_ngrams is not None:
             self.char_ngrams.save(folder)
         self.out_of_scope_scorer.save(folder)
+        if self.passages is not None:
+            self.passages.save(folder)
         write_json(
             folder / LABELS_FILE,
             {
@@ -269,6 +276,7 @@ class IntentModel:
             weights = np.load(folder / HEAD_FILE)
             label_document = json.loads((folder / LABELS_FILE).read_text(encoding="utf-8"))
             scorer = OutOfScopeScorer.load(folder, manifest["out_of_scope"]["score"], temperature)
+            passages = PassageEvidence.load(folder)
         except (OSError, ValueError, KeyError) as error:
             raise ArtifactError(f"{folder}: incomplete artifact ({error})") from None
         head = LinearHead(list(label_document["classes"]), weights["coef"], weights["intercept"])
@@ -291,4 +299,5 @@ class IntentModel:
             answer_threshold=float(manifest["answer"]["threshold"]),
             labels=labels,
             manifest=manifest,
+            passages=passages,
         )

@@ -28,6 +28,14 @@ def _reviewed_lines(reviewed: dict[str, Any] | None) -> list[str]:
 def _bootstrap_lines(bootstrap: dict[str, Any] | None) -> list[str]:
     if not bootstrap:
         return []
+    if graduated := bootstrap.get("graduated"):
+        return [
+            f"- **Graduated from a bootstrapped model** (`deflect train --articles … --include-reviewed …`): "
+            f"{graduated['reviewed_messages']} reviewed messages and {graduated['article_texts']} texts of the "
+            f"{bootstrap['articles_count']} articles in `{bootstrap['articles']}` (digest "
+            f"`{bootstrap['articles_digest']}`); intents: {bootstrap['intents_from']}; calibrated on "
+            f"{graduated['calibrated_on']}",
+        ]
     kinds = ", ".join(f"{kind}: {count}" for kind, count in sorted(bootstrap["seed_kinds"].items()))
     return [
         f"- **Bootstrapped from a help center alone** (`deflect bootstrap`): {bootstrap['articles_count']} articles "

@@ -9,21 +9,17 @@ import platform
 import resource
 import time
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from tqdm.auto import tqdm
 
 from deflect.core.artifacts import MODEL_FORMAT, MODEL_FORMAT_VERSION, manifest_header
 from deflect.core.encoder import Encoder
 from deflect.core.records import OUT_OF_SCOPE, IntentLabel, Utterance
 from deflect.encoders.models import load_encoder
 from deflect.intent.calibration import expected_calibration_error, fit_temperature, softmax_with_temperature
-from deflect.intent.features import CharNgrams, FeatureSettings, head_features
+from deflect.intent.features import FeatureSettings
 from deflect.intent.metrics import intent_metrics
 from deflect.intent.model import MOST_OPTIONS, OPTION_COVERAGE, IntentModel, LinearHead
 from deflect.intent.ood import (
@@ -35,7 +31,9 @@ from deflect.intent.ood import (
     auroc,
     logit_scores,
 )
+from deflect.intent.passages import PassageEvidence
 from deflect.training.thresholds import choose_answer_threshold, choose_clarify_band, choose_out_of_scope_threshold
+from deflect.training.validation import fit_features, fit_head, validate_by_cross_fitting, validate_on_held_out
 
 RECIPE = "frozen-encoder+char-ngrams+logistic-regression"
 
@@ -64,6 +62,9 @@ class TrainingArguments:
     # fingerprint changes with their content; None reads every message alone.
     conversations: str | None = None
     max_iter: int = 3000
+    # With passages given (a bootstrapped model's article sections), each intent's logit gains this × the message's
+    # best similarity to one of its passages (deflect.intent.passages).
+    passage_weight: float = 50.0
 
 
 @dataclass
@@ -84,12 +85,16 @@ def data_fingerprint(utterances: list[Utterance]) -> str:
 
 
 def training_fingerprint(
-    utterances: list[Utterance], arguments: TrainingArguments, validation: list[Utterance] | None = None
+    utterances: list[Utterance],
+    arguments: TrainingArguments,
+    validation: list[Utterance] | None = None,
+    passages: list[Utterance] | None = None,
 ) -> str:
     """Same data, same arguments, same artifact format → same fingerprint: the build can skip retraining."""
     recipe = json.dumps({"args": asdict(arguments), "format": MODEL_FORMAT_VERSION, "recipe": RECIPE}, sort_keys=True)
     held_out = data_fingerprint(validation) if validation is not None else "cross-fitting"
-    return hashlib.sha256(f"{data_fingerprint(utterances)}:{held_out}:{recipe}".encode()).hexdigest()
+    evidence = f":{data_fingerprint(passages)}" if passages else ""
+    return hashlib.sha256(f"{data_fingerprint(utterances)}:{held_out}{evidence}:{recipe}".encode()).hexdigest()
 
 
 def _check_data(utterances: list[Utterance]) -> Counter:
@@ -105,111 +110,6 @@ def _check_data(utterances: list[Utterance]) -> Counter:
     return counts
 
 
-def _fit_head(features: Any, targets: np.ndarray, c: float, arguments: TrainingArguments) -> LogisticRegression:
-    return LogisticRegression(C=c, max_iter=arguments.max_iter, random_state=arguments.seed).fit(features, targets)
-
-
-def _fit_features(
-    embeddings: np.ndarray, texts: Sequence[str], settings: FeatureSettings
-) -> tuple[Any, CharNgrams | None]:
-    char_ngrams = CharNgrams.fit(texts, settings.ngram_range) if settings.char_ngrams else None
-    return head_features(embeddings, texts, settings, char_ngrams), char_ngrams
-
-
-def _out_of_fold_logits(
-    embeddings: np.ndarray,
-    texts: list[str],
-    targets: np.ndarray,
-    class_count: int,
-    c: float,
-    folds: StratifiedKFold,
-    arguments: TrainingArguments,
-) -> np.ndarray:
-    """Logits for every example from a head (and n-gram vocabulary) that never saw it."""
-    logits = np.zeros((len(targets), class_count))
-    for train_rows, held_out_rows in folds.split(embeddings, targets):
-        train_texts = [texts[i] for i in train_rows]
-        features, char_ngrams = _fit_features(embeddings[train_rows], train_texts, arguments.features)
-        head = _fit_head(features, targets[train_rows], c, arguments)
-        held_out = head_features(
-            embeddings[held_out_rows], [texts[i] for i in held_out_rows], arguments.features, char_ngrams
-        )
-        logits[held_out_rows] = -1e4
-        logits[np.ix_(held_out_rows, head.classes_)] = head.decision_function(held_out)
-    return logits
-
-
-@dataclass
-class _Validation:
-    """Held-out logits and embeddings the calibration and thresholds are fitted on."""
-
-    utterances: list[Utterance]
-    logits: np.ndarray
-    embeddings: np.ndarray
-    distance_scores: dict[str, np.ndarray]  # kNN and Mahalanobis scores against data that excludes each row
-    description: str
-
-
-def _validate_by_cross_fitting(
-    embeddings: np.ndarray,
-    texts: list[str],
-    targets: np.ndarray,
-    class_count: int,
-    utterances: list[Utterance],
-    arguments: TrainingArguments,
-    counts: Counter,
-) -> tuple[float, dict[float, float], _Validation]:
-    fold_count = max(2, min(arguments.folds, min(counts.values())))
-    folds = StratifiedKFold(n_splits=fold_count, shuffle=True, random_state=arguments.seed)
-    search = {}
-    for c in tqdm(arguments.c_values, desc="choosing C by cross-fitting", unit="C"):
-        logits = _out_of_fold_logits(embeddings, texts, targets, class_count, c, folds, arguments)
-        search[c] = (float(np.mean(logits.argmax(1) == targets)), logits)
-    best_c = max(search, key=lambda c: (search[c][0], -c))
-    in_scope = np.array([u.label != OUT_OF_SCOPE for u in utterances])
-    distance_scores = {"knn": np.zeros(len(utterances)), "mahalanobis": np.zeros(len(utterances))}
-    for train_rows, held_out_rows in folds.split(embeddings, targets):
-        known_rows = train_rows[in_scope[train_rows]]
-        reference = EmbeddingReference.fit(embeddings[known_rows], targets[known_rows], arguments.neighbours)
-        for name, values in reference.distance_scores(embeddings[held_out_rows]).items():
-            distance_scores[name][held_out_rows] = values
-    description = f"{fold_count}-fold stratified cross-fitting on the training data (out-of-fold predictions)"
-    validation = _Validation(utterances, search[best_c][1], embeddings, distance_scores, description)
-    return best_c, {c: accuracy for c, (accuracy, _) in search.items()}, validation
-
-
-def _validate_on_held_out(
-    embeddings: np.ndarray,
-    texts: list[str],
-    targets: np.ndarray,
-    classes: list[str],
-    validation: list[Utterance],
-    encoder: Encoder,
-    reference: EmbeddingReference,
-    arguments: TrainingArguments,
-) -> tuple[float, dict[float, float], _Validation, LogisticRegression, CharNgrams | None]:
-    validation_texts = [u.text for u in validation]
-    validation_embeddings = encoder.encode(validation_texts, "query", show_progress=True)
-    class_index = {name: i for i, name in enumerate(classes)}
-    validation_targets = np.array([class_index.get(str(u.label), -1) for u in validation])
-    known = validation_targets >= 0
-    features, char_ngrams = _fit_features(embeddings, texts, arguments.features)
-    validation_features = head_features(validation_embeddings, validation_texts, arguments.features, char_ngrams)
-    search: dict[float, tuple[float, LogisticRegression, np.ndarray]] = {}
-    for c in tqdm(arguments.c_values, desc="choosing C on the validation set", unit="C"):
-        head = _fit_head(features, targets, c, arguments)
-        logits = head.decision_function(validation_features)
-        accuracy = float(np.mean(logits[known].argmax(1) == validation_targets[known]))
-        search[c] = (accuracy, head, logits)
-    best_c = max(search, key=lambda c: (search[c][0], -c))
-    _, head, logits = search[best_c]
-    description = f"the given validation set ({len(validation)} queries); the head is trained on the training set only"
-    held_out = _Validation(
-        validation, logits, validation_embeddings, reference.distance_scores(validation_embeddings), description
-    )
-    return best_c, {c: accuracy for c, (accuracy, _, _) in search.items()}, held_out, head, char_ngrams
-
-
 def _objective_value(accepted: np.ndarray, is_out: np.ndarray, correct: np.ndarray) -> float:
     """Validation accuracy with out-of-scope as its own class: right and accepted, or out of scope and rejected."""
     return float(np.mean((accepted & correct & ~is_out) | (~accepted & is_out)))
@@ -223,10 +123,15 @@ def train_intent_model(
     labels: dict[str, IntentLabel] | None = None,
     source: str = "",
     encoder: Encoder | None = None,
+    passages: list[Utterance] | None = None,
+    calibrate_on: np.ndarray | None = None,
 ) -> TrainingResult:
     """Without `validation`, C, calibration and thresholds come from cross-fitting on `utterances` and the final
     head is refitted on all of them; with it, they come from the validation set, which may hold out-of-scope
-    queries even when training has none."""
+    queries even when training has none. `passages` (texts labelled with their intent; only with `validation`,
+    which must not be among them) become evidence beside the head (deflect.intent.passages). `calibrate_on` (a
+    mask over `utterances`, cross-fitting only) keeps calibration and thresholds to those rows' out-of-fold
+    predictions: real messages among texts of another kind."""
     started = time.perf_counter()
     counts = _check_data(utterances)
     classes = sorted(counts)
@@ -236,17 +141,27 @@ def train_intent_model(
     texts = [u.text for u in utterances]
     embeddings = encoder.encode(texts, "query", show_progress=True)
 
+    evidence = None
+    if passages:
+        if validation is None:
+            raise TrainingDataError("passage evidence is calibrated on a validation set; none was given")
+        vectors = encoder.encode([p.text for p in passages], "passage", show_progress=True)
+        columns = np.array([class_index[str(p.label)] for p in passages])
+        evidence = PassageEvidence(vectors.astype(np.float32), columns, arguments.passage_weight)
+
     in_scope_training = targets != class_index.get(OUT_OF_SCOPE, -1)
     reference = EmbeddingReference.fit(embeddings[in_scope_training], targets[in_scope_training], arguments.neighbours)
     if validation is None:
-        best_c, c_search, held_out = _validate_by_cross_fitting(
+        best_c, c_search, held_out = validate_by_cross_fitting(
             embeddings, texts, targets, len(classes), utterances, arguments, counts
         )
-        features, char_ngrams = _fit_features(embeddings, texts, arguments.features)
-        final_head = _fit_head(features, targets, best_c, arguments)
+        features, char_ngrams = fit_features(embeddings, texts, arguments.features)
+        final_head = fit_head(features, targets, best_c, arguments)
+        if calibrate_on is not None:
+            held_out = held_out.rows(np.flatnonzero(calibrate_on))
     else:
-        best_c, c_search, held_out, final_head, char_ngrams = _validate_on_held_out(
-            embeddings, texts, targets, classes, validation, encoder, reference, arguments
+        best_c, c_search, held_out, final_head, char_ngrams = validate_on_held_out(
+            embeddings, texts, targets, classes, validation, encoder, reference, arguments, evidence
         )
     head = LinearHead(classes, final_head.coef_.astype(np.float32), final_head.intercept_.astype(np.float32))
 
@@ -324,7 +239,7 @@ def train_intent_model(
     }
     training_seconds = time.perf_counter() - started
 
-    fingerprint = training_fingerprint(utterances, arguments, validation)
+    fingerprint = training_fingerprint(utterances, arguments, validation, passages)
     manifest = {
         **manifest_header(MODEL_FORMAT, MODEL_FORMAT_VERSION, fingerprint, encoder),
         "python": platform.python_version(),
@@ -332,7 +247,12 @@ def train_intent_model(
         "recipe": {
             "name": RECIPE,
             "head": "multinomial logistic regression (scikit-learn, lbfgs) over the embedding"
-            + (" and character n-gram TF-IDF" if char_ngrams else ""),
+            + (" and character n-gram TF-IDF" if char_ngrams else "")
+            + (
+                f", plus {arguments.passage_weight:g} × the best similarity to each intent's {len(passages)} passages"
+                if evidence and passages
+                else ""
+            ),
             "C": best_c,
             "c_search": {str(c): accuracy for c, accuracy in c_search.items()},
             "validation": held_out.description,
@@ -380,5 +300,6 @@ def train_intent_model(
         answer_threshold,
         labels or {},
         manifest,
+        evidence,
     )
     return TrainingResult(model, {"validation": metrics, "training_seconds": round(training_seconds, 1)})
