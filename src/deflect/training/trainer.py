@@ -35,6 +35,7 @@ from deflect.intent.passages import PassageEvidence
 from deflect.training.thresholds import choose_answer_threshold, choose_clarify_band, choose_out_of_scope_threshold
 from deflect.training.validation import fit_features, fit_head, validate_by_cross_fitting, validate_on_held_out
 
+# The recipe's version in the training fingerprint (a manifest's recipe name says which parts a model has).
 RECIPE = "frozen-encoder+char-ngrams+logistic-regression"
 
 
@@ -245,7 +246,10 @@ def train_intent_model(
         "python": platform.python_version(),
         "features": asdict(arguments.features),
         "recipe": {
-            "name": RECIPE,
+            "name": "+".join(
+                ["frozen-encoder", *(["char-ngrams"] if char_ngrams else []), "logistic-regression"]
+                + (["passages"] if evidence else [])
+            ),
             "head": "multinomial logistic regression (scikit-learn, lbfgs) over the embedding"
             + (" and character n-gram TF-IDF" if char_ngrams else "")
             + (
