@@ -31,7 +31,7 @@ import numpy as np
 from benchmarks.paths import BENCHMARK_DATA, RESULTS, SHARED_DATASETS
 from benchmarks.retrieval_benchmark import read_mapping
 from deflect.core.demo import DEMO_ARTICLES, DEMO_DIR
-from deflect.core.records import OUT_OF_SCOPE
+from deflect.core.records import OUT_OF_SCOPE, Utterance
 from deflect.evaluation.report import coverage_curve
 from deflect.ingest.articles import read_articles
 from deflect.ingest.utterances import load_banking77, load_utterances
@@ -89,13 +89,23 @@ def _cell(value: float | None) -> str:
     return f"{value:>8.1%}" if value is not None else f"{'–':>8}"
 
 
-def banking_queries(shared: Path, dev: bool) -> list[Query]:
+def banking_groups() -> dict[str, str]:
+    """BANKING77 intent → the article group of its help-center article (mapping.csv)."""
     mapping = read_mapping(BANKING_HELP_CENTER / "mapping.csv")
     groups = {a.id: a.group_id for a in read_articles(BANKING_HELP_CENTER / "articles").articles}
+    return {intent: groups[article_id] for intent, article_id in mapping.items()}
+
+
+def as_banking_queries(utterances: list[Utterance]) -> list[Query]:
+    groups = banking_groups()
+    return [Query(u.text, "en", frozenset({str(u.label), groups[str(u.label)]})) for u in utterances]
+
+
+def banking_queries(shared: Path, dev: bool) -> list[Query]:
     utterances = load_banking77(shared / "banking77", "train" if dev else "test")
     if dev:
         utterances = random.Random(DEV_SEED).sample(utterances, DEV_QUERIES)
-    return [Query(u.text, "en", frozenset({str(u.label), groups[mapping[str(u.label)]]})) for u in utterances]
+    return as_banking_queries(utterances)
 
 
 def demo_queries(split: str) -> dict[str, list[Query]]:

